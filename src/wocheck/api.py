@@ -1,0 +1,73 @@
+"""The typed core that the CLI and the tests call: check an order, scan a night, inspect photos, fines.
+
+Heavy modules (OpenCV, engines) are imported inside the functions that need them, so that start-up
+stays light for the engineer's self-check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wocheck.config import Config, load_config
+from wocheck.errors import ExitCode
+from wocheck.io.orders import read_order_file
+from wocheck.pipeline.scan import ScanSettings, ScanSummary, run_scan
+from wocheck.pipeline.work import OrderResult, process_order
+from wocheck.policy import apply_policy
+from wocheck.records import Slot, Violation
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    result: OrderResult
+    violations: tuple[Violation, ...]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.result.input_errors:
+            return ExitCode.bad_input
+        return ExitCode.findings if self.violations else ExitCode.ok
+
+
+def check_order(order_path: Path, *, photo_root: Path | None = None, cfg: Config | None = None) -> CheckResult:
+    """The engineer's self-check of one order file (photos under ``photo_root``, default its folder)."""
+    cfg = cfg or load_config()
+    order = read_order_file(order_path)
+    root = photo_root if photo_root is not None else order_path.resolve().parent
+    result = process_order(order, cfg, root)
+    return CheckResult(result, tuple(apply_policy(order, result.findings, cfg)))
+
+
+def scan(settings: ScanSettings, cfg: Config | None = None) -> ScanSummary:
+    """The nightly batch; see `wocheck.pipeline.scan.run_scan`."""
+    return run_scan(settings, cfg or load_config())
+
+
+def scan_exit_code(summary: ScanSummary) -> ExitCode:
+    if summary.input_errors:
+        return ExitCode.bad_input
+    return ExitCode.findings if summary.violations or summary.reviews else ExitCode.ok
+
+
+def inspect_photos(paths: Sequence[Path], slot: Slot, *, cfg: Config | None = None) -> list[dict[str, Any]]:
+    """Each photo's measurements and findings (with clause and verdict), as the contract's JSON objects."""
+    from wocheck.inspect import inspect_one
+
+    cfg = cfg or load_config()
+    return [inspect_one(p, slot, cfg) for p in paths]
+
+
+def penalty(violations_path: Path, *, month: str | None = None, decisions_path: Path | None = None,
+            table_path: Path | None = None) -> Any:
+    """The month's fines per party from violation records (and reviewer decisions)."""
+    from wocheck.penalty.calculator import compute_penalties
+    from wocheck.penalty.io import read_jsonl_records
+    from wocheck.penalty.table import load_penalty_table
+
+    table = load_penalty_table(table_path)
+    records = read_jsonl_records(violations_path)
+    decisions = read_jsonl_records(decisions_path) if decisions_path else []
+    return compute_penalties(records, table, month=month, decisions=decisions)

@@ -1,0 +1,110 @@
+"""The per-photo and per-order work: pure functions of (photo, order, config) that return results.
+
+Workers compute and return; they never write files or the history. `process_order` is what the scan's
+executor runs for each order; `process_photo` is its per-photo part (picklable arguments and results).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wocheck.config import Config
+from wocheck.inspectors.base import Annotation, InspectorOutput, PhotoContext
+from wocheck.inspectors.record_rules import check_record
+from wocheck.inspectors.slots import check_required_slots
+from wocheck.io.photos import PathRefused, resolve_photo
+from wocheck.pipeline.registry import order_combiners, photo_inspectors
+from wocheck.records import Finding, InputErrorRecord, Order, PhotoRef, Slot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    """What one photo gave: usable or the reason it isn't, and each inspector's output."""
+
+    slot: Slot
+    file: str
+    usable: bool
+    error_kind: str | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+    sha256: str | None = None
+    width: int | None = None
+    height: int | None = None
+    exif: dict[str, Any] | None = None
+    findings: tuple[Finding, ...] = ()
+    measurements: dict[str, Any] = field(default_factory=dict)
+    annotations: tuple[Annotation, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    """Everything found for one order, before the policy gives clauses and verdicts."""
+
+    order: Order
+    findings: tuple[Finding, ...]
+    photos: tuple[PhotoResult, ...]
+    input_errors: tuple[InputErrorRecord, ...]
+
+
+def _unusable(ref: PhotoRef, kind: str, zh: str, en: str) -> PhotoResult:
+    return PhotoResult(slot=ref.slot, file=ref.file, usable=False, error_kind=kind, reason_zh=zh, reason_en=en)
+
+
+def process_photo(ref: PhotoRef, order: Order, cfg: Config, photo_root: Path) -> PhotoResult:
+    """Resolve, decode once and inspect one photo. Never raises for a bad file: the result says why."""
+    # Imported here: decoding pulls OpenCV and Pillow, which a record-only run does not need.
+    from wocheck.io.images import PhotoError, load_photo
+
+    target = resolve_photo(photo_root, ref.file)
+    if isinstance(target, PathRefused):
+        return _unusable(ref, target.kind, target.reason_zh, target.reason_en)
+    try:
+        photo = load_photo(target, max_pixels=int(cfg.limits.max_photo_megapixels * 1e6),
+                           max_bytes=int(cfg.limits.max_photo_megabytes * 2**20))
+    except PhotoError as e:
+        return _unusable(ref, str(e.kind), e.reason_zh, e.reason_en)
+    ctx = PhotoContext(order=order, cfg=cfg, slot=ref.slot, file=ref.file)
+    findings: list[Finding] = []
+    measurements: dict[str, Any] = {}
+    annotations: list[Annotation] = []
+    data: dict[str, Any] = {}
+    for name, inspector in photo_inspectors(ref.slot):
+        try:
+            out: InspectorOutput = inspector(photo, ctx)
+        except Exception as e:  # an engine crash costs this inspector's result on this photo only
+            log.exception("inspector %s failed on %s", name, ref.file)
+            measurements[name] = {"error": f"{type(e).__name__}: {e}"}
+            continue
+        findings.extend(out.findings)
+        if out.measurements:
+            measurements[name] = out.measurements
+        annotations.extend(out.annotations)
+        data.update(out.data)
+    return PhotoResult(slot=ref.slot, file=ref.file, usable=True, sha256=photo.sha256, width=photo.width,
+                       height=photo.height, exif=photo.exif.to_contract_dict(), findings=tuple(findings),
+                       measurements=measurements, annotations=tuple(annotations), data=data)
+
+
+def process_order(order: Order, cfg: Config, photo_root: Path, *, line: int | None = None) -> OrderResult:
+    """Check one order: its record, each of its photos, the required slots and the order-level combiners."""
+    photos = tuple(process_photo(ref, order, cfg, photo_root) for ref in order.photos)
+    errors = tuple(
+        InputErrorRecord(line=line, order_id=order.order_id, photo=p.file,
+                         reason=f"photo {p.file} ({p.slot.value}): {p.reason_en}")
+        for p in photos if not p.usable)
+    unusable = {p.file: p.reason_en for p in photos if not p.usable}
+    findings: list[Finding] = [*check_record(order, cfg), *check_required_slots(order, cfg, unusable)]
+    for p in photos:
+        findings.extend(p.findings)
+    for name, combiner in order_combiners():
+        try:
+            findings.extend(combiner(order, cfg, photos))
+        except Exception:
+            log.exception("order check %s failed on %s", name, order.order_id)
+    return OrderResult(order=order, findings=tuple(findings), photos=photos, input_errors=errors)
