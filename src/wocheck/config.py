@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -161,9 +161,39 @@ class Config(_Strict):
             parts.pop()
         raise ConfigError(f"policy: no entry for check {check!r}: add it to [policy.checks] in {self.source}")
 
+    @property
+    def models_root(self) -> Path:
+        """The folder that data paths of this config are relative to (the config file's folder)."""
+        return Path(self.source).parent if self.source else models_dir()
+
     def form_layout_path(self, form_id: str | None = None) -> Path:
-        rel = self.forms.layouts[form_id or self.forms.default]
-        return (Path(self.source).parent / rel) if self.source else models_dir() / rel
+        return self.models_root / self.forms.layouts[form_id or self.forms.default]
+
+    def thresholds(self, name: str, model: type[_T]) -> _T:
+        """The thresholds file ``thresholds/NAME.toml`` beside this config, validated by ``model``.
+
+        Each file holds one inspector's thresholds (units and bounds in ``model``) and a ``[provenance]``
+        table naming the script and data that calibrated them; loaded once per process.
+        """
+        return _load_thresholds(self.models_root / "thresholds" / f"{name}.toml", model)
+
+
+_T = TypeVar("_T", bound=BaseModel)
+
+
+@lru_cache(maxsize=64)
+def _load_thresholds(path: Path, model: type[_T]) -> _T:
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"thresholds file {path} does not exist") from e
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"thresholds file {path} can't be read: {e}") from e
+    raw.pop("provenance", None)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(f"thresholds file {path} is invalid:\n{_format_validation_error(e)}") from e
 
 
 def _format_validation_error(e: ValidationError) -> str:
