@@ -15,10 +15,22 @@ from wocheck.records import Slot
 if TYPE_CHECKING:
     from wocheck.inspectors.base import PhotoInspector
 
-# slot -> [(name, "module:function")]
-_PHOTO: dict[Slot, list[tuple[str, str]]] = {slot: [] for slot in Slot}
+# slot -> [(name, "module:function")], each ``(DecodedPhoto, PhotoContext) -> InspectorOutput``
+_PHOTO: dict[Slot, list[tuple[str, str]]] = {
+    Slot.service_form: [],
+    Slot.code_label: [],
+    Slot.pipeline_45: [],
+    Slot.install_env: [],
+    Slot.machine_running: [],
+    Slot.machine_overall: [],
+    Slot.fault_part: [],
+}
 
-# [(name, "module:function")], each ``(order, cfg, photo_results) -> list[Finding]``
+# Inspectors that look at every photo whatever its slot (hashes, capture metadata), run before the slot's.
+_EVERY_PHOTO: list[tuple[str, str]] = []
+
+# [(name, "module:function")], each ``(order, cfg, photo_results) -> list[Finding]``: checks that combine
+# an order's photos (codes read on several label photos, capture times and places).
 _ORDER: list[tuple[str, str]] = []
 
 
@@ -28,7 +40,7 @@ def _resolve(ref: str) -> Any:
 
 
 def photo_inspectors(slot: Slot) -> list[tuple[str, PhotoInspector]]:
-    return [(name, _resolve(ref)) for name, ref in _PHOTO[slot]]
+    return [(name, _resolve(ref)) for name, ref in [*_EVERY_PHOTO, *_PHOTO[slot]]]
 
 
 def order_combiners() -> list[tuple[str, Callable[..., Sequence[Any]]]]:
