@@ -69,6 +69,7 @@ class Limits(_Strict):
     gps_review_km: float = Field(0.5, gt=0)
     max_photo_megapixels: float = Field(60.0, gt=0)
     max_photo_megabytes: float = Field(80.0, gt=0)
+    order_timeout_seconds: float = Field(120.0, gt=0)
 
     @model_validator(mode="after")
     def _order(self) -> Limits:

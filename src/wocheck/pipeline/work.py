@@ -91,13 +91,20 @@ def process_photo(ref: PhotoRef, order: Order, cfg: Config, photo_root: Path) ->
                        measurements=measurements, annotations=tuple(annotations), data=data)
 
 
-def process_order(order: Order, cfg: Config, photo_root: Path, *, line: int | None = None) -> OrderResult:
-    """Check one order: its record, each of its photos, the required slots and the order-level combiners."""
-    photos = tuple(process_photo(ref, order, cfg, photo_root) for ref in order.photos)
+def crashed_photo(ref: PhotoRef, why: str) -> PhotoResult:
+    """A photo whose inspection killed or hung its worker: usable (not the engineer's fault), not inspected."""
+    return PhotoResult(slot=ref.slot, file=ref.file, usable=True, error_kind="inspection_failed",
+                       reason_zh="检查程序处理该照片时异常，未完成检查，请人工查看",
+                       reason_en=f"the checker failed on this photo ({why}); it was not inspected")
+
+
+def finish_order(order: Order, cfg: Config, photos: tuple[PhotoResult, ...], *,
+                 line: int | None = None) -> OrderResult:
+    """The order-level part: record rules, required slots, combiners over the photos' results."""
     errors = tuple(
         InputErrorRecord(line=line, order_id=order.order_id, photo=p.file,
                          reason=f"photo {p.file} ({p.slot.value}): {p.reason_en}")
-        for p in photos if not p.usable)
+        for p in photos if p.error_kind is not None)
     unusable = {p.file: p.reason_en for p in photos if not p.usable}
     findings: list[Finding] = [*check_record(order, cfg), *check_required_slots(order, cfg, unusable)]
     for p in photos:
@@ -108,3 +115,9 @@ def process_order(order: Order, cfg: Config, photo_root: Path, *, line: int | No
         except Exception:
             log.exception("order check %s failed on %s", name, order.order_id)
     return OrderResult(order=order, findings=tuple(findings), photos=photos, input_errors=errors)
+
+
+def process_order(order: Order, cfg: Config, photo_root: Path, *, line: int | None = None) -> OrderResult:
+    """Check one order: its record, each of its photos, the required slots and the order-level combiners."""
+    photos = tuple(process_photo(ref, order, cfg, photo_root) for ref in order.photos)
+    return finish_order(order, cfg, photos, line=line)
