@@ -46,6 +46,7 @@ DEFAULT_OUT = REPO / "models" / "penalty" / "rulebook.toml"
 
 CLAUSE_COUNT = 92
 PARTIES = ("contractor", "engineer", "training_manager", "responsible_manager")
+COLUMNS_ZH = ("承包商/第三方平台 (元/次)", "责任工程师/仓库管理员 (元/次)", "培训经理/仓库主管 (KPI)", "责任经理 (KPI)")
 
 # The unit of a bare number in the manager columns (headed "KPI"), read row by row in the rulebook.
 # Rows 10, 11, 23, 24, 30, 55 print 200/100/50-sized numbers: yuan, like rows 21-22 that write "50元";
@@ -235,7 +236,7 @@ def to_toml(clauses: list[Clause], *, source_name: str, source_sha256: str) -> s
         f"source = {_s(source_name)}",
         f"source_sha256 = {_s(source_sha256)}",
         "extracted_by = \"scripts/extract_penalty_table.py\"",
-        "columns = [\"承包商/第三方平台 (元/次)\", \"责任工程师/仓库管理员 (元/次)\", \"培训经理/仓库主管 (KPI)\", \"责任经理 (KPI)\"]",
+        "columns = [" + ", ".join(_s(c) for c in COLUMNS_ZH) + "]",
         "bare_manager_units = " + _s(", ".join(f"{k}: {v}" for k, v in sorted(BARE_MANAGER_UNITS.items()))),
         "evaluation_cycle = \"月度汇总 (monthly)\"",
     ]

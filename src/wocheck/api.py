@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wocheck.config import Config, load_config
 from wocheck.errors import ExitCode
@@ -18,6 +18,9 @@ from wocheck.pipeline.scan import ScanSettings, ScanSummary, run_scan
 from wocheck.pipeline.work import OrderResult, process_order
 from wocheck.policy import apply_policy
 from wocheck.records import Slot, Violation
+
+if TYPE_CHECKING:
+    from wocheck.penalty.calculator import PenaltyReport
 
 
 @dataclass(frozen=True)
@@ -61,13 +64,18 @@ def inspect_photos(paths: Sequence[Path], slot: Slot, *, cfg: Config | None = No
 
 
 def penalty(violations_path: Path, *, month: str | None = None, decisions_path: Path | None = None,
-            table_path: Path | None = None) -> Any:
-    """The month's fines per party from violation records (and reviewer decisions)."""
-    from wocheck.penalty.calculator import compute_penalties
-    from wocheck.penalty.io import read_jsonl_records
+            table_path: Path | None = None) -> PenaltyReport:
+    """The fines per party and month from violation records (and reviewer decisions); see
+    `wocheck.penalty.calculator`. Bad lines of either file end up in ``report.rejected``."""
+    from wocheck.penalty.calculator import compute_penalties, parse_month
+    from wocheck.penalty.io import read_decisions, read_penalty_records
     from wocheck.penalty.table import load_penalty_table
 
+    if month is not None:
+        parse_month(month)
     table = load_penalty_table(table_path)
-    records = read_jsonl_records(violations_path)
-    decisions = read_jsonl_records(decisions_path) if decisions_path else []
-    return compute_penalties(records, table, month=month, decisions=decisions)
+    records = read_penalty_records(violations_path)
+    decisions = read_decisions(decisions_path) if decisions_path else None
+    rejected = [*records.rejected, *(decisions.rejected if decisions else ())]
+    return compute_penalties(records.values, table, month=month,
+                             decisions=decisions.values if decisions else (), rejected=rejected)

@@ -165,26 +165,33 @@ def inspect(
 def penalty(
     violations: Annotated[Path, typer.Argument(help="Violation records (JSON Lines), any department.",
                                                dir_okay=False)],
-    month: Annotated[str | None, typer.Option("--month", help="Month to sum, YYYY-MM.")] = None,
-    fmt: Annotated[PenaltyFormat, typer.Option("--format", help="csv or json.")] = PenaltyFormat.csv,
+    month: Annotated[str | None, typer.Option("--month", help="Month to sum, YYYY-MM (of closed_at, local time); "
+                                                              "default every month present.")] = None,
+    fmt: Annotated[PenaltyFormat, typer.Option("--format", help="csv (one row per party and month) or json "
+                                                                "(one object per month, one a line).")] =
+    PenaltyFormat.csv,
     decisions: Annotated[Path | None, typer.Option("--decisions", help="Reviewer decisions (JSON Lines).",
                                                    dir_okay=False)] = None,
+    charges_csv: Annotated[Path | None, typer.Option("--charges-csv", help="Also write one CSV row per charge "
+                                                                           "to this file.", dir_okay=False)] = None,
 ) -> None:
     """Fines per contractor, engineer and manager from the rulebook's table (clauses 1-92)."""
     from wocheck import api
-    from wocheck.penalty.calculator import report_to_csv, report_to_json
+    from wocheck.io.writers import write_text_atomic
+    from wocheck.penalty.calculator import charges_to_csv, render_json_lines, report_to_csv
 
     try:
         report = api.penalty(violations, month=month, decisions_path=decisions)
     except WocheckError as e:
         raise _fail(e) from None
-    if fmt == PenaltyFormat.json:
-        typer.echo(json.dumps(report_to_json(report), ensure_ascii=False, indent=1))
-    else:
-        typer.echo(report_to_csv(report), nl=False)
-    for rej in getattr(report, "rejected", []):
+    typer.echo(render_json_lines(report) if fmt == PenaltyFormat.json else report_to_csv(report), nl=False)
+    if charges_csv is not None:
+        write_text_atomic(charges_csv, charges_to_csv(report))
+    for note in report.notes:
+        typer.echo(f"wocheck: note: {note}", err=True)
+    for rej in report.rejected:
         typer.echo(f"wocheck: record rejected: {rej}", err=True)
-    raise typer.Exit(code=int(ExitCode.bad_input if getattr(report, "rejected", None) else ExitCode.ok))
+    raise typer.Exit(code=int(report.exit_code))
 
 
 def main() -> None:
