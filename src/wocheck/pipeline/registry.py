@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 # slot -> [(name, "module:function")], each ``(DecodedPhoto, PhotoContext) -> InspectorOutput``
 _PHOTO: dict[Slot, list[tuple[str, str]]] = {
-    Slot.service_form: [],
+    Slot.service_form: [("form", "wocheck.inspectors.form:inspect_form")],
     Slot.code_label: [],
     Slot.pipeline_45: [],
     Slot.install_env: [],

@@ -1,0 +1,761 @@
+"""The service-form inspector (clause 45; clause 50 when the slot holds no form at all).
+
+Stages, each a function of the previous one's result:
+
+1. `locate_form`: the four ArUco markers (ids tell the page's rotation, upside down included) on a
+   preview give a homography from the layout's millimetres to the photo; with fewer than two markers,
+   the page outline (the largest bright quadrilateral), its rotation chosen by matching the print master.
+   How much of the page lies in the frame, and which corners and edges are cut off.
+2. `rectify`: the form resampled onto the layout's grid at ``px_per_mm`` from a larger preview, with the
+   print master resampled to the same grid and aligned by a small shift search.
+3. `legibility`: sharpness of the print next to the master's (label boxes: where the writing is),
+   paper brightness, print contrast, burnt-out glare over each field box.
+4. `completeness`: pen ink per required field after the master's print (and box lines) are masked and
+   the lighting normalised; ticks in choice groups; the customer's signature.
+5. `damage`: stains and blots, torn corners, crumpling.
+
+Thresholds are `FormThresholds` (``models/thresholds/form.toml``, calibrated by
+``scripts/calibration/form.py``); the layout is data (`wocheck.inspectors.formlayout`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from wocheck.inspectors.base import Annotation, InspectorOutput, PhotoContext
+from wocheck.inspectors.formlayout import CORNERS, FieldSpec, FormLayout, layout_for, master_at
+from wocheck.metrics import geometry as geo
+from wocheck.metrics import ink
+from wocheck.records import Finding, OrderType
+
+if TYPE_CHECKING:
+    from wocheck.io.images import DecodedPhoto
+
+log = logging.getLogger(__name__)
+
+Gray = NDArray[np.uint8]
+Mask = NDArray[np.bool_]
+
+
+class FormThresholds(BaseModel):
+    """Every number the form inspector decides with; units in the names or comments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # --- locating ---
+    detect_max_side: int = Field(1000, ge=400, le=4000)  # px, preview long side for the marker search
+    detect_retry_max_side: int = Field(2000, ge=400, le=8000)  # px, second try when < 2 markers found
+    work_max_side: int = Field(2000, ge=400, le=8000)  # px, preview long side the form is rectified from
+    px_per_mm: float = Field(6.0, ge=2, le=16)  # rectified grid resolution
+    min_markers: int = Field(2, ge=1, le=4)  # markers needed to trust the marker homography
+    outline_px_per_mm: float = Field(2.0, ge=0.5, le=8)  # grid for matching an outline against the master
+    outline_match_min: float = Field(0.35, ge=-1, le=1)  # NCC with the master: below it, no form
+    outline_min_area: float = Field(0.08, ge=0, le=1)  # fraction of the frame a page outline covers at least
+    # --- in frame ---
+    in_frame_min: float = Field(0.995, ge=0, le=1)  # fraction of the page area inside the frame
+    corner_tolerance_mm: float = Field(1.5, ge=0, le=20)  # a corner this far out still counts as in
+    # --- legibility ---
+    sharpness_min: float = Field(0.30, ge=0, le=2)  # print edge energy vs the master's (1 = as sharp)
+    sharpness_certain: float = Field(0.18, ge=0, le=2)  # below it, blur is certain
+    paper_level_min: float = Field(55.0, ge=0, le=255)  # 8-bit grey of the paper: below it, too dark
+    paper_level_certain: float = Field(35.0, ge=0, le=255)
+    contrast_min: float = Field(0.30, ge=0, le=1)  # paper minus print, relative: below it, washed out
+    overexposed_saturated_min: float = Field(0.35, ge=0, le=1)  # page fraction burnt out (≥ saturated_at)
+    saturated_at: int = Field(250, ge=128, le=255)  # 8-bit grey counted as burnt out
+    glare_field_fraction: float = Field(0.15, ge=0, le=1)  # share of a box under glare: hidden
+    glare_reach_mm: float = Field(5.0, ge=0, le=30)  # burnt-out print hides the paper this far around it
+    black_percentile: float = Field(0.3, ge=0, le=5)  # % of the page darkest: the print's black level
+    # --- completeness ---
+    background_mm: float = Field(2.0, gt=0, le=20)  # strokes thinner than this are ink, not paper
+    ink_darker_than: float = Field(0.65, gt=0, lt=1)  # relative to the local paper: darker is ink
+    print_dilate_mm: float = Field(0.5, ge=0, le=3)  # the master's print grown by this (misregistration)
+    align_search_mm: float = Field(1.5, ge=0, le=5)  # shift search of the master against the photo
+    field_inset_mm: float = Field(0.6, ge=0, le=3)  # field box shrunk by this (its border line)
+    stroke_min_area_mm2: float = Field(0.25, ge=0, le=10)  # an ink blob smaller than this is noise
+    text_ink_min: float = Field(0.006, ge=0, le=1)  # ink fraction of a text field box: below, blank
+    text_strokes_min: int = Field(2, ge=1, le=50)
+    signature_ink_min: float = Field(0.006, ge=0, le=1)
+    tick_margin_mm: float = Field(1.0, ge=0, le=5)  # the option box grown by this to catch a tick
+    tick_ink_min: float = Field(0.05, ge=0, le=1)  # ink fraction of the (grown) option box: ticked
+    blank_certain_factor: float = Field(0.35, ge=0, le=1)  # ink below factor × threshold: certain blank
+    # --- damage ---
+    stain_scale_mm: float = Field(30.0, gt=0, le=200)  # paper brightness estimated over this scale
+    stain_stroke_mm: float = Field(1.5, gt=0, le=10)  # strokes up to this width are closed away
+    stain_darker_than: float = Field(0.82, gt=0, lt=1)  # relative to the paper: darker is stain
+    stain_min_area_mm2: float = Field(30.0, ge=0, le=10000)
+    damage_px_per_mm: float = Field(2.0, ge=0.5, le=8)  # grid the damage measures run on
+    damage_print_dilate_mm: float = Field(1.5, ge=0, le=5)  # print (and its blur halo) left out
+    torn_corner_mm: float = Field(18.0, gt=0, le=80)  # square at each page corner looked at
+    torn_deviation: float = Field(0.25, gt=0, le=1)  # relative brightness off the paper: not paper
+    torn_min_fraction: float = Field(0.12, ge=0, le=1)  # share of the corner square that is not paper
+    crease_scale_mm: float = Field(6.0, gt=0, le=50)
+    crease_deviation: float = Field(0.05, gt=0, le=1)
+    crease_fraction_max: float = Field(0.10, ge=0, le=1)  # share of the paper creased: crumpled
+    # --- not a form ---
+    not_form_sharpness_min: float = Field(0.02, ge=0, le=1)  # preview edge energy: a sharp photo
+    not_form_certain_match: float = Field(0.2, ge=-1, le=1)  # outline NCC below it: certainly no form
+    not_form_level_min: float = Field(50.0, ge=0, le=255)  # preview mean grey: a lit photo
+
+
+@dataclass(frozen=True)
+class MarkerHit:
+    marker_id: int
+    corners: NDArray[np.float64]  # 4×2 in detection-preview px (the marker's own TL, TR, BR, BL)
+
+
+@dataclass(frozen=True)
+class FormLocation:
+    """Where the form is: a homography from layout mm to detection-preview px, and how it was found."""
+
+    method: str  # "markers" | "outline" | "none"
+    markers: tuple[MarkerHit, ...] = ()
+    H: NDArray[np.float64] | None = None  # mm -> preview px
+    preview_shape: tuple[int, int] = (0, 0)  # (h, w) of the detection preview
+    outline_match: float | None = None
+    page_quad: NDArray[np.float64] | None = None  # preview px, page TL, TR, BR, BL
+    in_frame: float = 0.0
+    corners_out: tuple[str, ...] = ()
+    edges_cut: tuple[str, ...] = ()
+    rotation_deg: float = 0.0
+
+    @property
+    def found(self) -> bool:
+        return self.H is not None
+
+
+@dataclass
+class Rectified:
+    gray: Gray  # the form on the layout grid (raw grey)
+    valid: Mask  # pixels that came from inside the photo
+    norm: NDArray[np.float32]  # gray / local paper
+    master: Gray  # the print master on the same grid, shifted to the photo
+    master_norm: NDArray[np.float32]
+    print_mask: Mask  # master print, dilated
+    px_per_mm: float
+    shift_px: tuple[int, int] = (0, 0)
+
+
+@dataclass
+class FieldResult:
+    key: str
+    label: str
+    kind: str
+    required: bool
+    in_frame: bool = True
+    hidden_by_glare: bool = False
+    ink_ratio: float = 0.0
+    strokes: int = 0
+    filled: bool = False
+    ticked: list[str] = field(default_factory=list)
+    glare_fraction: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"required": self.required, "in_frame": self.in_frame, "filled": self.filled,
+                             "ink_ratio": round(self.ink_ratio, 5), "strokes": self.strokes,
+                             "glare_fraction": round(self.glare_fraction, 4)}
+        if self.kind == "choice":
+            d["ticked"] = self.ticked
+        if self.hidden_by_glare:
+            d["hidden_by_glare"] = True
+        return d
+
+
+# --------------------------------------------------------------------------------------------- locating
+
+
+def _aruco_detector(dictionary: str) -> Any:
+    key = ("aruco", dictionary)
+    if key not in _CACHE:
+        d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
+        params = cv2.aruco.DetectorParameters()
+        params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+        _CACHE[key] = cv2.aruco.ArucoDetector(d, params)
+    return _CACHE[key]
+
+
+_CACHE: dict[Any, Any] = {}
+
+
+def detect_markers(gray: Gray, layout: FormLayout) -> list[MarkerHit]:
+    """The layout's markers found in ``gray`` (one per id: the largest if an id repeats)."""
+    corners, ids, _ = _aruco_detector(layout.markers.dictionary).detectMarkers(gray)
+    best: dict[int, MarkerHit] = {}
+    if ids is None:
+        return []
+    for c, i in zip(corners, ids.ravel(), strict=True):
+        mid = int(i)
+        if mid not in layout.marker_ids:
+            continue
+        pts = np.asarray(c, dtype=np.float64).reshape(4, 2)
+        if mid not in best or geo.polygon_area(pts) > geo.polygon_area(best[mid].corners):
+            best[mid] = MarkerHit(mid, pts)
+    return [best[k] for k in sorted(best)]
+
+
+def _homography_from_markers(hits: list[MarkerHit], layout: FormLayout) -> NDArray[np.float64] | None:
+    src = np.concatenate([layout.markers.corners_mm(h.marker_id) for h in hits])
+    dst = np.concatenate([h.corners for h in hits])
+    return geo.fit_homography(src, dst)
+
+
+def _ncc(a: NDArray[Any], b: NDArray[Any], mask: Mask | None = None) -> float:
+    x = np.asarray(a, np.float32)
+    y = np.asarray(b, np.float32)
+    if mask is not None:
+        x, y = x[mask], y[mask]
+    x = x - x.mean()
+    y = y - y.mean()
+    d = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / d) if d > 0 else 0.0
+
+
+def _locate_by_outline(gray: Gray, layout: FormLayout, th: FormThresholds
+                       ) -> tuple[NDArray[np.float64] | None, float | None]:
+    """Homography (mm -> px) from the page outline, its rotation chosen by matching the master; NCC."""
+    blur = cv2.GaussianBlur(gray, (0, 0), 2)
+    _, mask = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    quad = geo.quad_from_mask(mask, min_area_fraction=th.outline_min_area)
+    if quad is None or not geo.is_convex_quad(quad):
+        return None, None
+    p = th.outline_px_per_mm
+    w, h = (round(layout.page_mm[0] * p), round(layout.page_mm[1] * p))
+    assert layout.master_path is not None
+    master = master_at(layout.master_path, p, layout.page_mm, layout.print_dpi)
+    page = layout.page_corners_mm()
+    best: tuple[float, NDArray[np.float64] | None] = (-2.0, None)
+    for k in range(4):
+        H = geo.fit_homography(page, np.roll(quad, -k, axis=0))
+        if H is None:
+            continue
+        M = H @ np.diag([1 / p, 1 / p, 1.0])
+        r = cv2.warpPerspective(gray, M, (w, h), flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+                                borderMode=cv2.BORDER_REPLICATE)
+        score = _ncc(cv2.GaussianBlur(r, (0, 0), 1.0), cv2.GaussianBlur(master, (0, 0), 1.0))
+        if score > best[0]:
+            best = (score, H)
+    return best[1], best[0]
+
+
+def locate_form(photo: DecodedPhoto, layout: FormLayout, th: FormThresholds) -> FormLocation:
+    """Find the page in the photo: markers first (two sizes), then the outline."""
+    gray = photo.preview_gray(th.detect_max_side)
+    hits = detect_markers(gray, layout)
+    if len(hits) < th.min_markers and max(photo.width, photo.height) > th.detect_max_side:
+        big = photo.preview_gray(th.detect_retry_max_side)
+        more = detect_markers(big, layout)
+        if len(more) > len(hits):
+            s = gray.shape[1] / big.shape[1]
+            hits = [MarkerHit(m.marker_id, m.corners * s) for m in more]
+    method, H, match = "none", None, None
+    if len(hits) >= th.min_markers:
+        H = _homography_from_markers(hits, layout)
+        method = "markers" if H is not None else "none"
+    if H is None:
+        H, match = _locate_by_outline(gray, layout, th)
+        if H is not None and match is not None and match >= th.outline_match_min:
+            method = "outline"
+        else:
+            H = None
+    if H is None:
+        return FormLocation(method="none", markers=tuple(hits), preview_shape=gray.shape[:2],
+                            outline_match=match)
+    quad = geo.project(H, layout.page_corners_mm())
+    hh, ww = gray.shape[:2]
+    tol = th.corner_tolerance_mm * _px_per_mm_at(H, layout)
+    frac = geo.in_frame_fraction(quad, ww, hh)
+    out = geo.corners_outside(quad, ww, hh, tolerance=tol)
+    cut = geo.edges_cut(quad, ww, hh, tolerance=tol)
+    d = quad[1] - quad[0]
+    rot = math.degrees(math.atan2(d[1], d[0])) if np.isfinite(d).all() else 0.0
+    return FormLocation(method=method, markers=tuple(hits), H=H, preview_shape=gray.shape[:2],
+                        outline_match=match, page_quad=quad, in_frame=frac,
+                        corners_out=tuple(geo.CORNER_NAMES[i] for i in out),
+                        edges_cut=tuple(geo.EDGE_NAMES[i] for i in cut), rotation_deg=rot)
+
+
+def _px_per_mm_at(H: NDArray[np.float64], layout: FormLayout) -> float:
+    """Mean scale of the homography over the page (preview px per mm)."""
+    quad = geo.project(H, layout.page_corners_mm())
+    area = geo.polygon_area(quad)
+    return math.sqrt(area / (layout.page_mm[0] * layout.page_mm[1])) if area > 0 else 0.0
+
+
+# ------------------------------------------------------------------------------------------ rectifying
+
+
+def _mm_to_px(box: tuple[float, float, float, float], p: float, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    x0, y0 = round((x + inset_mm) * p), round((y + inset_mm) * p)
+    x1, y1 = round((x + w - inset_mm) * p), round((y + h - inset_mm) * p)
+    return x0, y0, max(x0, x1), max(y0, y1)
+
+
+def rectify(photo: DecodedPhoto, loc: FormLocation, layout: FormLayout, th: FormThresholds) -> Rectified:
+    """The form on the layout's grid, with the master shifted onto it (± ``align_search_mm``)."""
+    assert loc.H is not None and layout.master_path is not None
+    work = photo.preview_gray(th.work_max_side)
+    s = work.shape[1] / loc.preview_shape[1]
+    p = th.px_per_mm
+    M = np.diag([s, s, 1.0]) @ loc.H @ np.diag([1 / p, 1 / p, 1.0])
+    size = (round(layout.page_mm[0] * p), round(layout.page_mm[1] * p))
+    gray = cv2.warpPerspective(work, M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    valid = cv2.warpPerspective(np.full(work.shape[:2], 255, np.uint8), M, size,
+                                flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0) > 0
+    # fill outside-frame pixels with their nearest paper, so the lighting estimate is not dragged down
+    if not valid.all():
+        med = float(np.median(gray[valid])) if valid.any() else 255.0
+        gray = gray.copy()
+        gray[~valid] = np.uint8(med)
+    stroke = max(1, round(th.background_mm * p))
+    norm = ink.normalise_paper(gray, stroke_px=stroke)
+    master = master_at(layout.master_path, p, layout.page_mm, layout.print_dpi)
+    shift = _align(norm, master, valid, round(th.align_search_mm * p))
+    if shift != (0, 0):
+        master = np.roll(master, shift, axis=(0, 1))
+    master_norm = master.astype(np.float32) / 255.0
+    pmask = ink.print_mask(master, dilate_px=round(th.print_dilate_mm * p))
+    return Rectified(gray=gray, valid=valid, norm=norm, master=master, master_norm=master_norm,
+                     print_mask=pmask, px_per_mm=p, shift_px=shift)
+
+
+def _align(norm: NDArray[np.float32], master: Gray, valid: Mask, r: int) -> tuple[int, int]:
+    """The (dy, dx) shift of the master, within ± r px, that best matches the photo's dark print."""
+    if r <= 0:
+        return (0, 0)
+    step = 2
+    a = cv2.resize(1.0 - np.minimum(norm, 1.0), None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
+    b = cv2.resize(1.0 - master.astype(np.float32) / 255.0, None, fx=1 / step, fy=1 / step,
+                   interpolation=cv2.INTER_AREA)
+    v = cv2.resize(valid.astype(np.uint8), None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_NEAREST) > 0
+    a = np.where(v, a, 0).astype(np.float32)
+    rr = max(1, r // step)
+    pad = cv2.copyMakeBorder(a, rr, rr, rr, rr, cv2.BORDER_CONSTANT, value=0)
+    res = cv2.matchTemplate(pad, b, cv2.TM_CCORR)
+    dy, dx = np.unravel_index(int(np.argmax(res)), res.shape)
+    return (int(dy - rr) * step, int(dx - rr) * step)
+
+
+# ----------------------------------------------------------------------------------------- legibility
+
+
+@dataclass
+class Legibility:
+    sharpness: float
+    paper_level: float
+    contrast: float
+    saturated: float
+    causes: list[str]
+    certain: bool
+
+
+def _label_mask(layout: FormLayout, rect: Rectified) -> Mask:
+    m = np.zeros(rect.gray.shape, bool)
+    for f in layout.fields:
+        x0, y0, x1, y1 = _mm_to_px(f.label_box, rect.px_per_mm)
+        m[y0:y1, x0:x1] = True
+    return m & rect.valid
+
+
+def legibility(rect: Rectified, layout: FormLayout, th: FormThresholds) -> Legibility:
+    """Blur, darkness, washed-out print: measured on the rectified page against the master."""
+    paper_px = (rect.master[::2, ::2] > 230) & rect.valid[::2, ::2]
+    g2 = rect.gray[::2, ::2]
+    level = float(np.median(g2[paper_px])) if paper_px.any() else 0.0
+    black = float(np.percentile(g2[rect.valid[::2, ::2]], th.black_percentile)) if rect.valid.any() else 0.0
+    contrast = max(0.0, (level - black) / level) if level > 0 else 0.0
+    labels = _label_mask(layout, rect)
+    rel = rect.gray.astype(np.float32) / max(level, 1.0)
+    sharp = ink.relative_sharpness(rel, rect.master_norm, labels, contrast=contrast)
+    sat = ink.saturated_fraction(g2[rect.valid[::2, ::2]], saturated_at=th.saturated_at)
+    causes: list[str] = []
+    certain = True
+    if level < th.paper_level_min:
+        causes.append("dark")
+        certain &= level < th.paper_level_certain
+    if sat >= th.overexposed_saturated_min and contrast < th.contrast_min:
+        causes.append("overexposed")
+    elif contrast < th.contrast_min and "dark" not in causes:
+        causes.append("low_contrast")
+        certain = False
+    if sharp < th.sharpness_min:
+        causes.append("blur")
+        certain &= sharp < th.sharpness_certain
+    return Legibility(sharpness=sharp, paper_level=level, contrast=contrast, saturated=sat, causes=causes,
+                      certain=certain)
+
+
+# -------------------------------------------------------------------------------------- completeness
+
+
+def _field_ink(rect: Rectified, box: tuple[float, float, float, float], inset_mm: float,
+               th: FormThresholds) -> tuple[float, int, float, bool]:
+    """(ink ratio, strokes, glare fraction, wholly in frame) of one box on the grid."""
+    p = rect.px_per_mm
+    x0, y0, x1, y1 = _mm_to_px(box, p, inset_mm)
+    h, w = rect.gray.shape
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0, 0, 0.0, False
+    valid = rect.valid[y0:y1, x0:x1]
+    in_frame = bool(valid.all())
+    region = valid & ~rect.print_mask[y0:y1, x0:x1]
+    m = ink.ink_mask(rect.norm[y0:y1, x0:x1], darker_than=th.ink_darker_than, exclude=~region)
+    ratio = float(np.count_nonzero(m) / max(1, np.count_nonzero(region)))
+    strokes = ink.stroke_count(m, min_area_px=max(1, round(th.stroke_min_area_mm2 * p * p)))
+    return ratio, strokes, 0.0, in_frame
+
+
+def glare_region(rect: Rectified, th: FormThresholds) -> Mask:
+    """Where glare hides the page: the master's print burnt out in the photo, grown by ``glare_reach_mm``.
+
+    Bright but unsaturated paper is no glare: the print on it stays dark. Under a specular highlight the
+    print itself saturates, so the burnt-out print marks the spot.
+    """
+    p = rect.px_per_mm
+    k = 2 * max(1, round(th.print_dilate_mm * p)) + 1
+    darkest = cv2.erode(rect.gray, np.ones((k, k), np.uint8))  # misregistration-tolerant
+    washed = ((rect.master < 100) & rect.valid & (darkest >= th.saturated_at)).astype(np.uint8)
+    if not washed.any():
+        return np.zeros(rect.gray.shape, bool)
+    r = max(1, round(th.glare_reach_mm * p))
+    return cv2.dilate(washed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+
+
+def _covered(mask: Mask, box: tuple[float, float, float, float], p: float) -> float:
+    x0, y0, x1, y1 = _mm_to_px(box, p)
+    h, w = mask.shape
+    sub = mask[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    return float(sub.mean()) if sub.size else 0.0
+
+
+def completeness(rect: Rectified, layout: FormLayout, order_type: OrderType | None,
+                 th: FormThresholds) -> list[FieldResult]:
+    out: list[FieldResult] = []
+    glare = glare_region(rect, th)
+    for f in layout.fields:
+        fr = FieldResult(key=f.key, label=f.label, kind=f.kind, required=f.required_for(order_type))
+        ratio, strokes, _, inside = _field_ink(rect, f.box, th.field_inset_mm, th)
+        fr.in_frame, fr.glare_fraction = inside, _covered(glare, f.box, rect.px_per_mm)
+        fr.hidden_by_glare = fr.glare_fraction >= th.glare_field_fraction
+        if f.kind == "choice":
+            best = 0.0
+            for o in f.options:
+                r, _, _, _ = _field_ink(rect, o.box, -th.tick_margin_mm, th)
+                best = max(best, r)
+                if r >= th.tick_ink_min:
+                    fr.ticked.append(o.value)
+            fr.ink_ratio, fr.strokes = best, len(fr.ticked)
+            fr.filled = bool(fr.ticked)
+        else:
+            fr.ink_ratio, fr.strokes = ratio, strokes
+            need = th.signature_ink_min if f.kind == "signature" else th.text_ink_min
+            fr.filled = ratio >= need and strokes >= (1 if f.kind == "signature" else th.text_strokes_min)
+        out.append(fr)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- damage
+
+
+@dataclass
+class Damage:
+    stains: list[tuple[float, float, float, float]]  # mm boxes
+    stain_area_mm2: float
+    torn: list[str]
+    torn_fractions: dict[str, float]
+    crease: float
+
+    @property
+    def kinds(self) -> list[str]:
+        k = []
+        if self.stains:
+            k.append("stain")
+        if self.torn:
+            k.append("torn")
+        if self.crease > 0:
+            k.append("crumpled")
+        return k
+
+
+def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThresholds) -> Damage:
+    """Stains, torn corners and creases, measured on the page reduced to ``damage_px_per_mm``."""
+    q = th.damage_px_per_mm
+    f = q / rect.px_per_mm
+    h, w = rect.gray.shape
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    gray = cv2.resize(rect.gray, size, interpolation=cv2.INTER_AREA)
+    valid = cv2.resize(rect.valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    master = cv2.resize(rect.master, size, interpolation=cv2.INTER_AREA)
+    printed = ink.print_mask(master, dilate_px=max(1, round(th.damage_print_dilate_mm * q)), darker_than=200)
+    # torn corners: a corner square that is not paper, next to the paper just inside it
+    torn: list[str] = []
+    fracs: dict[str, float] = {}
+    c = round(th.torn_corner_mm * q)
+    hh, ww = gray.shape
+    skip = np.zeros_like(valid)
+    for name in CORNERS:
+        if name in loc.corners_out:
+            continue
+        ys = slice(0, c) if "top" in name else slice(hh - c, hh)
+        xs = slice(0, c) if "left" in name else slice(ww - c, ww)
+        ys2 = slice(0, 2 * c) if "top" in name else slice(hh - 2 * c, hh)
+        xs2 = slice(0, 2 * c) if "left" in name else slice(ww - 2 * c, ww)
+        ring = (valid & ~printed)[ys2, xs2].copy()
+        ring[(slice(0, c) if "top" in name else slice(c, 2 * c)),
+             (slice(0, c) if "left" in name else slice(c, 2 * c))] = False
+        v = valid[ys, xs] & ~printed[ys, xs]
+        if not ring.any() or v.sum() < 0.25 * v.size:
+            continue
+        level = float(np.median(gray[ys2, xs2][ring]))
+        off = np.abs(gray[ys, xs].astype(np.float32) / max(level, 1.0) - 1.0) > th.torn_deviation
+        fr = float(np.count_nonzero(off & v) / max(1, np.count_nonzero(v)))
+        fracs[name] = round(fr, 4)
+        if fr >= th.torn_min_fraction:
+            torn.append(name)
+            skip[ys, xs] = True
+    # stains: broad dark patches relative to the page's paper at a large scale
+    big = ink.normalise_paper(gray, stroke_px=max(1, round(th.stain_scale_mm * q)))
+    exclude = printed | ~valid | skip
+    blot = ink.blotch_mask(big, stroke_px=max(1, round(th.stain_stroke_mm * q)),
+                           darker_than=th.stain_darker_than, exclude=exclude)
+    stains: list[tuple[float, float, float, float]] = []
+    total = 0.0
+    n, _, stats, _ = cv2.connectedComponentsWithStats(blot.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        a = stats[i, cv2.CC_STAT_AREA] / (q * q)
+        if a >= th.stain_min_area_mm2:
+            x, y, bw, bh = (stats[i, k] / q for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH,
+                                                     cv2.CC_STAT_HEIGHT))
+            stains.append((x, y, bw, bh))
+            total += a
+    crease = ink.crease_fraction(gray, stroke_px=max(1, round(th.stain_stroke_mm * q)),
+                                 scale_px=th.crease_scale_mm * q, deviation=th.crease_deviation,
+                                 exclude=exclude | blot)
+    return Damage(stains=stains, stain_area_mm2=total, torn=torn, torn_fractions=fracs,
+                  crease=crease if crease >= th.crease_fraction_max else -crease)
+
+
+# ------------------------------------------------------------------------------------------ the inspector
+
+
+_NAMES_ZH = {"top_left": "左上角", "top_right": "右上角", "bottom_right": "右下角", "bottom_left": "左下角",
+             "top": "上边", "right": "右边", "bottom": "下边", "left": "左边"}
+_CAUSE_ZH = {"blur": "模糊", "dark": "过暗", "overexposed": "过曝", "low_contrast": "对比度过低",
+             "glare": "反光"}
+_CAUSE_EN = {"blur": "blurred", "dark": "too dark", "overexposed": "overexposed",
+             "low_contrast": "too low in contrast", "glare": "glare"}
+
+
+def _conf(value: float, threshold: float, certain_at: float) -> float:
+    """0.6 at the threshold rising to 0.99 at ``certain_at`` (either side of the threshold)."""
+    span = abs(threshold - certain_at)
+    if span <= 0:
+        return 0.95
+    return float(min(0.99, 0.6 + 0.39 * min(1.0, abs(value - threshold) / span)))
+
+
+class _Ctx:
+    """Maps layout mm to full-size photo px and builds findings for one photo."""
+
+    def __init__(self, photo: DecodedPhoto, ctx: PhotoContext, loc: FormLocation) -> None:
+        self.ctx = ctx
+        self.photo = photo
+        self.f = photo.width / loc.preview_shape[1] if loc.preview_shape[1] else 1.0
+        self.H = loc.H
+
+    def quad_px(self, box: tuple[float, float, float, float]) -> NDArray[np.float64]:
+        assert self.H is not None
+        return geo.project(self.H, geo.box_to_quad(box)) * self.f
+
+    def box_px(self, box: tuple[float, float, float, float]) -> list[int]:
+        return [round(v) for v in geo.bounding_box(self.quad_px(box))]
+
+    def finding(self, check: str, zh: str, en: str, hint_zh: str, hint_en: str, evidence: dict[str, Any],
+                confidence: float = 0.95, certain: bool = True) -> Finding:
+        return Finding(check=check, slot=self.ctx.slot, photo=self.ctx.file, evidence=evidence,
+                       message_zh=zh, message_en=en, hint_zh=hint_zh, hint_en=hint_en,
+                       confidence=confidence, certain=certain)
+
+
+def _preview_clarity(photo: DecodedPhoto, th: FormThresholds) -> tuple[float, float]:
+    g = photo.preview_gray(th.detect_max_side)
+    level = float(g.mean()) if g.size else 0.0
+    norm = g.astype(np.float32) / max(1.0, float(np.percentile(g, 95)) if g.size else 1.0)
+    return ink.edge_energy(norm, presmooth_px=1.0), level
+
+
+def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
+    """The service-form inspector: ``(photo, ctx) -> InspectorOutput`` (see the module docstring)."""
+    t0 = time.perf_counter()
+    th = ctx.cfg.thresholds("form", FormThresholds)
+    layout = layout_for(ctx.cfg)
+    order_type = ctx.order.order_type if ctx.order is not None else None
+    loc = locate_form(photo, layout, th)
+    m: dict[str, Any] = {"form_id": layout.form_id, "method": loc.method,
+                         "markers": [h.marker_id for h in loc.markers]}
+    c = _Ctx(photo, ctx, loc)
+    findings: list[Finding] = []
+    ann: list[Annotation] = []
+    for h in loc.markers:
+        ann.append(Annotation("polygon", tuple((float(x) * c.f, float(y) * c.f) for x, y in h.corners),
+                              label=f"aruco {h.marker_id}", ok=True))
+    if not loc.found:
+        energy, level = _preview_clarity(photo, th)
+        m.update(outline_match=loc.outline_match, preview_edge_energy=round(energy, 5),
+                 preview_level=round(level, 1))
+        clear = energy >= th.not_form_sharpness_min and level >= th.not_form_level_min
+        certain = clear and not loc.markers and (
+            loc.outline_match is None or loc.outline_match < th.not_form_certain_match)
+        if clear:
+            findings.append(c.finding(
+                "form.not_a_form", "服务单照片中未找到《售后服务单》", "No service form found in the service-form photo",
+                "请上传本工单的纸质服务单照片", "Upload a photo of this order's paper service form",
+                {"markers_found": len(loc.markers), "outline_match": loc.outline_match,
+                 "threshold": th.outline_match_min, "preview_edge_energy": round(energy, 5)},
+                confidence=0.95 if certain else 0.7, certain=certain))
+        else:
+            findings.append(c.finding(
+                "form.illegible", "服务单照片无法辨认（模糊或过暗），找不到表单",
+                "Service form photo unreadable (blurred or dark): the form can't be located",
+                "请在光线充足处对焦后重拍服务单", "Retake the form photo in good light, in focus",
+                {"cause": "unlocatable", "preview_edge_energy": round(energy, 5), "preview_level": round(level, 1),
+                 "threshold_edge_energy": th.not_form_sharpness_min, "threshold_level": th.not_form_level_min},
+                confidence=0.7, certain=False))
+        m["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return InspectorOutput(findings=tuple(findings), measurements=m, annotations=tuple(ann),
+                               data={"form": {"found": False}})
+
+    quad_full = loc.page_quad * c.f if loc.page_quad is not None else None
+    in_frame_ok = loc.in_frame >= th.in_frame_min and not loc.corners_out
+    m.update(in_frame=round(loc.in_frame, 4), corners_out=list(loc.corners_out), edges_cut=list(loc.edges_cut),
+             rotation_deg=round(loc.rotation_deg, 1), outline_match=loc.outline_match)
+    if quad_full is not None:
+        ann.append(Annotation("polygon", tuple((float(x), float(y)) for x, y in quad_full),
+                              label="page", ok=in_frame_ok))
+    if not in_frame_ok:
+        where_zh = "、".join(_NAMES_ZH[n] for n in (loc.corners_out or loc.edges_cut)) or "边缘"
+        where_en = ", ".join(loc.corners_out or loc.edges_cut) or "an edge"
+        findings.append(c.finding(
+            "form.out_of_frame", f"服务单未拍全：{where_zh}在画面外（{loc.in_frame:.0%} 在画面内）",
+            f"Service form not wholly in the frame: {where_en} cut off ({loc.in_frame:.0%} inside)",
+            f"重拍服务单：{where_zh}未拍全，整张表单须在画面内", f"Retake the form with the whole page in the frame ({where_en} cut off)",
+            {"in_frame": round(loc.in_frame, 4), "threshold": th.in_frame_min, "corners_out": list(loc.corners_out),
+             "edges_cut": list(loc.edges_cut)},
+            confidence=_conf(loc.in_frame, th.in_frame_min, th.in_frame_min - 0.1)))
+
+    rect = rectify(photo, loc, layout, th)
+    leg = legibility(rect, layout, th)
+    fields = completeness(rect, layout, order_type, th)
+    m.update(sharpness=round(leg.sharpness, 4), paper_level=round(leg.paper_level, 1),
+             contrast=round(leg.contrast, 4), saturated=round(leg.saturated, 4), align_shift_px=list(rect.shift_px),
+             px_per_mm=rect.px_per_mm)
+    glared = [fr for fr in fields if fr.hidden_by_glare and fr.in_frame]
+    spec = {f.key: f for f in layout.fields}
+    if leg.causes:
+        cause = leg.causes[0]
+        zh = "、".join(_CAUSE_ZH[x] for x in leg.causes)
+        en = ", ".join(_CAUSE_EN[x] for x in leg.causes)
+        hidden = [f.key for f in layout.fields if f.required_for(order_type)]
+        conf = {"blur": _conf(leg.sharpness, th.sharpness_min, th.sharpness_certain),
+                "dark": _conf(leg.paper_level, th.paper_level_min, th.paper_level_certain)}.get(cause, 0.9)
+        findings.append(c.finding(
+            "form.illegible", f"服务单照片{zh}，无法辨认", f"Service form photo {en}: can't be read",
+            "请在光线充足处对焦、避免反光后重拍服务单", "Retake the form in even light, in focus, without glare",
+            {"cause": cause, "causes": leg.causes, "sharpness": round(leg.sharpness, 4),
+             "threshold_sharpness": th.sharpness_min, "paper_level": round(leg.paper_level, 1),
+             "threshold_paper_level": th.paper_level_min, "contrast": round(leg.contrast, 4),
+             "threshold_contrast": th.contrast_min, "saturated": round(leg.saturated, 4),
+             "fields_hidden": hidden},
+            confidence=conf, certain=leg.certain))
+    elif glared:
+        keys = [fr.key for fr in glared]
+        findings.append(c.finding(
+            "form.illegible", f"服务单反光，遮住：{'、'.join(fr.label for fr in glared)}",
+            f"Glare on the service form hides: {', '.join(keys)}",
+            "避开灯光反射，重拍服务单", "Retake the form without light reflections on it",
+            {"cause": "glare", "fields_hidden": keys,
+             "glare_fraction": {fr.key: round(fr.glare_fraction, 3) for fr in glared},
+             "threshold": th.glare_field_fraction, "boxes_px": [c.box_px(spec[k].box) for k in keys]},
+            confidence=0.9))
+
+    judge_fields = not leg.causes
+    for fr in fields:
+        f = spec[fr.key]
+        ok = fr.filled or not fr.required
+        if fr.required and judge_fields and fr.in_frame and not fr.hidden_by_glare and not fr.filled:
+            findings.append(_blank_finding(c, f, fr, th))
+            ok = False
+        if not fr.in_frame or fr.hidden_by_glare or not judge_fields:
+            ok = fr.filled or not fr.required
+        ann.append(Annotation("polygon", tuple((float(x), float(y)) for x, y in c.quad_px(f.box)),
+                              label=f.key, ok=ok and fr.in_frame and not fr.hidden_by_glare))
+    m["fields"] = {fr.key: fr.to_json() for fr in fields}
+
+    dmg = damage(rect, layout, loc, th)
+    m.update(stains_mm=[[round(v, 1) for v in s] for s in dmg.stains], stain_area_mm2=round(dmg.stain_area_mm2, 1),
+             torn_corners=dmg.torn, torn_fractions=dmg.torn_fractions, crease_fraction=round(abs(dmg.crease), 4))
+    if dmg.kinds:
+        zh_k = {"stain": "污渍", "torn": "缺角/撕破", "crumpled": "褶皱"}
+        kinds_zh = "、".join(zh_k[k] for k in dmg.kinds)
+        boxes = [c.box_px(s) for s in dmg.stains]
+        for s in dmg.stains:
+            ann.append(Annotation("box", _as_pairs(c.box_px(s)), label="stain", ok=False))
+        for corner in dmg.torn:
+            ann.append(Annotation("polygon", tuple((float(x), float(y)) for x, y in
+                                                  c.quad_px(_corner_box(layout, corner, th.torn_corner_mm))),
+                                  label="torn", ok=False))
+        findings.append(c.finding(
+            f"form.damaged.{dmg.kinds[0]}", f"服务单有{kinds_zh}", f"Service form is damaged: {', '.join(dmg.kinds)}",
+            "请使用完好、整洁的服务单", "Use an intact, clean service form",
+            {"kinds": dmg.kinds, "stain_boxes_px": boxes, "stain_area_mm2": round(dmg.stain_area_mm2, 1),
+             "threshold_stain_area_mm2": th.stain_min_area_mm2, "torn_corners": dmg.torn,
+             "torn_fractions": dmg.torn_fractions, "threshold_torn": th.torn_min_fraction,
+             "crease_fraction": round(abs(dmg.crease), 4), "threshold_crease": th.crease_fraction_max},
+            confidence=0.9))
+    m["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    data = {"form": {"found": True, "filled": {fr.key: fr.filled for fr in fields},
+                     "ticked": {fr.key: fr.ticked for fr in fields if fr.kind == "choice"}}}
+    return InspectorOutput(findings=tuple(findings), measurements=m, annotations=tuple(ann), data=data)
+
+
+def _as_pairs(box: list[int]) -> tuple[tuple[float, float], tuple[float, float]]:
+    x, y, w, h = box
+    return ((float(x), float(y)), (float(x + w), float(y + h)))
+
+
+def _corner_box(layout: FormLayout, corner: str, size: float) -> tuple[float, float, float, float]:
+    w, h = layout.page_mm
+    x = 0.0 if "left" in corner else w - size
+    y = 0.0 if "top" in corner else h - size
+    return (x, y, size, size)
+
+
+def _blank_finding(c: _Ctx, f: FieldSpec, fr: FieldResult, th: FormThresholds) -> Finding:
+    if f.kind == "choice":
+        check, thr = "form.no_tick", th.tick_ink_min
+        zh, en = f"服务单“{f.label}”未勾选", f"Service form: nothing ticked in {f.key}"
+        hz, he = f"请在“{f.label}”栏勾选一项", f"Tick one option of {f.key}"
+    elif f.kind == "signature":
+        check, thr = "form.no_signature", th.signature_ink_min
+        zh, en = f"服务单“{f.label}”栏为空", f"Service form: {f.key.replace('_', ' ')} is blank"
+        hz, he = "请客户在服务单上签字后重拍", "Have the customer sign the form, then retake it"
+    else:
+        check, thr = "form.field_blank", th.text_ink_min
+        zh, en = f"服务单“{f.label}”栏为空", f"Service form: {f.key} is blank"
+        hz, he = f"请填写“{f.label}”后重拍服务单", f"Fill in {f.key}, then retake the form photo"
+    certain = fr.ink_ratio < th.blank_certain_factor * thr
+    return c.finding(check, zh, en, hz, he,
+                     {"field": f.key, "ink_ratio": round(fr.ink_ratio, 5), "threshold": thr, "strokes": fr.strokes,
+                      "box_px": c.box_px(f.box)},
+                     confidence=0.97 if certain else 0.75, certain=certain)
