@@ -78,8 +78,9 @@ class Charge:
     note: str = ""  # the rulebook's words for the flags (情节严重的解除服务协议 ...)
     seq: int = 0  # position of the record that raised it, in file order
 
-    def sort_key(self) -> tuple[datetime, str, int, int]:
-        return (self.closed_at, self.order_id, self.clause, self.seq)
+    def sort_key(self) -> tuple[float, str, int, int]:
+        """Earliest closing first (an instant: offsets compared), then order, clause, file order."""
+        return (self.closed_at.timestamp(), self.order_id, self.clause, self.seq)
 
     def to_json(self) -> dict[str, Any]:
         """The contract's charge object: exactly ``order_id``, ``clause``, ``yuan``, ``kpi_points``."""
@@ -294,8 +295,6 @@ def compute_penalties(records: Iterable[PenaltyRecord], table: PenaltyTable, *, 
             limit = table.clauses[ch.clause - 1].max_per_month
             if limit is not None and per_clause[ch.clause] > limit:
                 limited[m].append((role, pid, ch))
-                notes.append(f"{m}: {role.value} {pid}: clause {ch.clause} for order {ch.order_id} not booked: "
-                             f"the rulebook allows it {limit} time(s) a month")
             else:
                 kept.append(ch)
         parties[m].append(PartyMonth(role, pid, tuple(kept)))
@@ -308,6 +307,12 @@ def compute_penalties(records: Iterable[PenaltyRecord], table: PenaltyTable, *, 
             per_role = Counter(u.role for u in un)
             what = ", ".join(f"no {_ID_FIELD[r]} ({per_role[r]})" for r in Role if per_role[r])
             notes.append(f"{m}: {len(un)} charge(s) not charged to anyone: {what}")
+        if limited.get(m):
+            per_clause_limited = Counter(ch.clause for _r, _p, ch in limited[m])
+            for clause, n in sorted(per_clause_limited.items()):
+                notes.append(f"{m}: clause {clause}: {n} charge(s) not booked, over the rulebook's limit of "
+                             f"{table.clauses[clause - 1].max_per_month} a month per party (status limited in "
+                             f"--charges-csv)")
         if pending[m]:
             notes.append(f"{m}: {pending[m]} review finding(s) await a reviewer's decision and are not charged")
         out.append(MonthReport(m, tuple(ps), tuple(un), tuple(limited.get(m, [])), pending[m]))
