@@ -49,7 +49,8 @@ CSV_BOM = "\ufeff"
 _ROLE_ORDER = {r: i for i, r in enumerate(Role)}
 _ID_FIELD = {Role.contractor: "contractor_id", Role.engineer: "engineer_id",
              Role.training_manager: "training_manager_id", Role.responsible_manager: "responsible_manager_id"}
-_MONEY_DECIMALS = 2
+_MONEY_DECIMALS = 2  # yuan to the fen
+_NOTE_EXAMPLES = 3  # how many items a summarising note names
 
 
 class MonthError(WocheckError):
@@ -241,8 +242,11 @@ def compute_penalties(records: Iterable[PenaltyRecord], table: PenaltyTable, *, 
         if _counts(rec.verdict, decision):
             counted.append(_Counted(seq, rec, rule))
 
-    for key in dmap.keys() - used_decisions:
-        notes.append(f"decisions: no record for order {key[0]} clause {key[1]} check {key[2]}")
+    unused = sorted(dmap.keys() - used_decisions)
+    if unused:
+        shown = "; ".join(f"order {o} clause {c} check {k}" for o, c, k in unused[:_NOTE_EXAMPLES])
+        more = f" and {len(unused) - _NOTE_EXAMPLES} more" if len(unused) > _NOTE_EXAMPLES else ""
+        notes.append(f"decisions: {len(unused)} decision(s) match no record: {shown}{more}")
 
     # Once per order and clause (the first finding in file order), except accumulating clauses (one charge
     # per record: bad-review tags add up).
