@@ -55,12 +55,26 @@ def scan_exit_code(summary: ScanSummary) -> ExitCode:
     return ExitCode.findings if summary.violations or summary.reviews else ExitCode.ok
 
 
-def inspect_photos(paths: Sequence[Path], slot: Slot, *, cfg: Config | None = None) -> list[dict[str, Any]]:
-    """Each photo's measurements and findings (with clause and verdict), as the contract's JSON objects."""
+def inspect_photos(paths: Sequence[Path], slot: Slot, *, cfg: Config | None = None,
+                   annotate: Path | None = None) -> list[dict[str, Any]]:
+    """Each photo's measurements and findings (with clause and verdict), as the contract's JSON objects.
+
+    ``annotate``: also draw each photo with what was found, into that PNG/JPEG file (one photo) or one
+    ``<stem>.annotated.png`` per photo in that folder (see `wocheck.report.annotate.annotation_targets`).
+    """
     from wocheck.inspect import inspect_one
 
     cfg = cfg or load_config()
-    return [inspect_one(p, slot, cfg) for p in paths]
+    targets: list[Path | None] = [None] * len(paths)
+    if annotate is not None:
+        from wocheck.errors import WocheckError
+        from wocheck.report.annotate import annotation_targets
+
+        try:
+            targets = list(annotation_targets(paths, annotate))
+        except ValueError as e:
+            raise WocheckError(str(e)) from None
+    return [inspect_one(p, slot, cfg, annotate_to=t) for p, t in zip(paths, targets, strict=True)]
 
 
 def penalty(violations_path: Path, *, month: str | None = None, decisions_path: Path | None = None,

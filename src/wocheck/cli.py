@@ -139,6 +139,8 @@ def inspect(
     slot: Annotated[SlotName, typer.Option("--slot", help="Which slot the photo is for.")],
     fmt: Annotated[CheckFormat, typer.Option("--format", help="json (one object a line) or text.")] =
     CheckFormat.json,
+    annotate: Annotated[Path | None, typer.Option(
+        "--annotate", help="Draw what was found: a .png/.jpg file for one photo, a folder for several.")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Each photo's measurements and findings (JSON, one object a line)."""
@@ -146,7 +148,7 @@ def inspect(
     from wocheck.records import Slot
 
     try:
-        docs = api.inspect_photos(photo, Slot(slot.value), cfg=_config(config))
+        docs = api.inspect_photos(photo, Slot(slot.value), cfg=_config(config), annotate=annotate)
     except WocheckError as e:
         raise _fail(e) from None
     for doc in docs:

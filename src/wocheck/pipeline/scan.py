@@ -7,8 +7,6 @@ already written stays readable.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import sys
 import time
@@ -19,17 +17,13 @@ from pathlib import Path
 
 from wocheck.config import Config
 from wocheck.io.orders import read_orders
-from wocheck.io.writers import JsonlWriter, write_text_atomic
+from wocheck.io.writers import JsonlWriter
 from wocheck.pipeline.executor import run_orders
 from wocheck.pipeline.work import OrderResult
 from wocheck.policy import apply_policy
 from wocheck.records import InputErrorRecord, Order, Violation
 
 log = logging.getLogger(__name__)
-
-SUMMARY_COLUMNS = ["order_id", "status", "order_type", "machine_class", "model", "engineer_id",
-                   "contractor_id", "photos", "violations", "reviews", "clauses_violation", "clauses_review",
-                   "input_errors"]
 
 
 @dataclass(frozen=True)
@@ -74,28 +68,6 @@ class OrderOutcome:
         return self.result.order
 
 
-def _summary_row(o: OrderOutcome) -> dict[str, object]:
-    order = o.order
-    viol = sorted({v.clause for v in o.violations if v.verdict == "violation"})
-    rev = sorted({v.clause for v in o.violations if v.verdict == "review"})
-    return {
-        "order_id": order.order_id,
-        "status": "flagged" if o.violations else "ok",
-        "order_type": order.order_type.value, "machine_class": order.machine_class.value,
-        "model": order.model, "engineer_id": order.engineer.id,
-        "contractor_id": order.contractor.id if order.contractor else "",
-        "photos": len(order.photos),
-        "violations": sum(v.verdict == "violation" for v in o.violations),
-        "reviews": sum(v.verdict == "review" for v in o.violations),
-        "clauses_violation": " ".join(map(str, viol)), "clauses_review": " ".join(map(str, rev)),
-        "input_errors": len(o.result.input_errors),
-    }
-
-
-def _error_row(err: InputErrorRecord) -> dict[str, object]:
-    return {"order_id": err.order_id or f"(line {err.line})", "status": "input_error", "input_errors": 1}
-
-
 def _progress(total_hint: int | None, enabled: bool) -> object:
     from tqdm import tqdm
 
@@ -110,7 +82,6 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
     summary = ScanSummary()
     line_errors: list[InputErrorRecord] = []
     outcomes: list[OrderOutcome] = []
-    rows: list[dict[str, object]] = []
 
     def good_orders() -> Iterator[tuple[Order, int]]:
         for item in read_orders(settings.orders_path):
@@ -119,7 +90,6 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
             elif item.error is not None:
                 line_errors.append(item.error)
                 errors_out.write(item.error.to_json_dict())
-                rows.append(_error_row(item.error))
 
     bar = _progress(None, settings.progress)
     with JsonlWriter(out / "violations.jsonl") as viol_out, \
@@ -137,20 +107,17 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
             summary.violations += sum(v.verdict == "violation" for v in outcome.violations)
             summary.reviews += sum(v.verdict == "review" for v in outcome.violations)
             summary.orders_flagged += bool(outcome.violations)
-            rows.append(_summary_row(outcome))
             outcomes.append(outcome)
             bar.update(1)  # type: ignore[attr-defined]
     bar.close()  # type: ignore[attr-defined]
     summary.input_errors += len(line_errors)
 
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, restval="", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(out / "summary.csv", buf.getvalue())
-
     from wocheck.report.html import write_report
+    from wocheck.report.summary import write_summary_csv
+
+    write_summary_csv(out / "summary.csv", outcomes, line_errors)
 
     summary.seconds = time.monotonic() - t0
-    write_report(out / "report", outcomes, line_errors, summary, photo_root=settings.photo_root)
+    write_report(out / "report", outcomes, line_errors, summary, photo_root=settings.photo_root,
+                 workers=settings.workers)
     return summary
