@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Annotation:
-    """A shape to draw on the photo for a reviewer: a box (x, y, w, h) or a polyline, in full-size px."""
+    """A shape to draw on the photo for a reviewer, points in full-size px (display orientation).
+
+    ``"box"``: two points, the top-left and bottom-right corners ``((x0, y0), (x1, y1))`` — not (x, y, w, h);
+    `wocheck.report.annotate.box_annotation` builds one from an (x, y, w, h) box. ``"polyline"``: an open
+    line through the points; ``"polygon"``: a closed outline. Drawn by `wocheck.report.annotate`.
+    """
 
     kind: str  # "box" | "polyline" | "polygon"
     points: tuple[tuple[float, float], ...]

@@ -10,8 +10,8 @@ Coordinates
 
 Shapes (`wocheck.inspectors.base.Annotation`)
     - ``kind="box"``: ``points == ((x0, y0), (x1, y1))``, the TOP-LEFT and BOTTOM-RIGHT corners (not
-      x, y, w, h). The two corners are put in order when drawing, so swapped corners still draw the same box.
-      `box_annotation` builds one from an ``(x, y, w, h)`` box.
+      x, y, w, h). What is drawn is the axis-aligned rectangle bounding all the points, so swapped corners,
+      or the four corners of a rectangle, draw the same box. `box_annotation` builds one from ``(x, y, w, h)``.
     - ``kind="polyline"``: an open line through the points (a pipe run, a form edge).
     - ``kind="polygon"``: a closed outline through the points (a detected form, a code's quadrilateral).
     ``ok=True`` draws green (found and fine), ``ok=False`` red (the problem). ``label`` (Chinese or English)
@@ -235,8 +235,8 @@ def _draw_annotation(canvas: _Canvas, a: Annotation, k: float, line: int, font_p
         return
     color = GREEN if a.ok else RED
     if a.kind == "box" and len(pts) >= 2:
-        (xa, ya), (xb, yb) = pts[0], pts[1]
-        x0, y0, x1, y1 = round(min(xa, xb)), round(min(ya, yb)), round(max(xa, xb)), round(max(ya, yb))
+        xs, ys = [x for x, _ in pts], [y for _, y in pts]
+        x0, y0, x1, y1 = round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys))
         cv2.rectangle(canvas.img, (x0, y0), (x1, y1), color, line, cv2.LINE_AA)
         anchor = (x0, y0)
     elif a.kind in ("polyline", "polygon") and len(pts) >= 2:
