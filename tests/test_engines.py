@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
-from test_codes_synth import code128, qr
 
+from test_codes_synth import code128, qr
 from wocheck.engines.base import DecodedCode, EngineErrorKind, Symbology, quad_from_rect, run_engine
 from wocheck.engines.tesseract import available_backends, ocr
 from wocheck.engines.zbar import ZbarEngine
@@ -128,7 +128,8 @@ class _Missing(_Slow):
 def test_engine_faults_become_typed_results() -> None:
     img = np.zeros((10, 10), np.uint8)
     crash = run_engine(_Crashing(), img, [Symbology.qr], max_pixels=1000, timeout_s=1)
-    assert crash.error is not None and crash.error.kind == EngineErrorKind.crash and "MemoryError" in crash.error.message
+    assert crash.error is not None and crash.error.kind == EngineErrorKind.crash
+    assert "MemoryError" in crash.error.message
     assert not crash.ok and crash.codes == ()
     slow = run_engine(_Slow(), img, [Symbology.qr], max_pixels=1000, timeout_s=0.001)
     assert slow.error is not None and slow.error.kind == EngineErrorKind.timeout

@@ -90,3 +90,106 @@ def is_valid_mac(text: str | None) -> bool:
 def code_distance(a: str | None, b: str | None) -> int:
     """Levenshtein distance between two codes after normalisation (typing slips count 1 per char)."""
     return int(Levenshtein.distance(normalize_code(a), normalize_code(b)))
+
+
+# --- nameplate codes: what a decoded text carries --------------------------------------------------------
+
+CODE_KINDS = ("sn", "imei", "mac", "other")
+_PAYLOAD_KEYS = {"SN": "sn", "S/N": "sn", "IMEI": "imei", "MAC": "mac"}
+_PAYLOAD_PART = re.compile(r"^\s*(SN|S/N|IMEI|MAC)\s*[:：=]\s*(.*?)\s*$", re.IGNORECASE)
+# OCR confusions in places that must be digits (the SN's YYMM and serial, an IMEI).
+_OCR_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "T": "1", "Z": "2", "S": "5",
+                            "B": "8", "G": "6"})
+
+
+@dataclass(frozen=True)
+class CodeValue:
+    """One identifier a decoded code carries: ``kind`` (sn | imei | mac | other) and its normalised value.
+
+    ``value`` is upper-case without blanks (an SN, 15 IMEI digits, 12 MAC hex digits); for ``other`` the
+    text as read. ``key`` is the payload key it came from (``"SN"`` ...) or ``""`` for a bare code.
+    """
+
+    kind: str
+    value: str
+    key: str = ""
+
+
+def parse_label_payload(text: str | None) -> dict[str, str] | None:
+    """The nameplate QR's ``SN:<sn>;MAC:<mac>;IMEI:<imei>`` as ``{"sn": .., "mac": .., "imei": ..}``.
+
+    Parts in any order, keys in any case, ``;`` or newlines between parts, absent parts left out. ``None``
+    when the text is not such a payload (a part without a known key, or no part at all). A key given
+    twice keeps its first value.
+    """
+    if not text:
+        return None
+    parts = [p for p in re.split(r"[;\n\r]+", text) if p.strip()]
+    if not parts:
+        return None
+    out: dict[str, str] = {}
+    for p in parts:
+        m = _PAYLOAD_PART.match(p)
+        if m is None:
+            return None
+        out.setdefault(_PAYLOAD_KEYS[m.group(1).upper()], m.group(2))
+    return out
+
+
+def _bare_kind(text: str, sn_pattern: str, *, allow_mac: bool) -> str:
+    if parse_sn(text, sn_pattern) is not None:
+        return "sn"
+    if is_valid_imei(text):
+        return "imei"
+    if allow_mac and is_valid_mac(text) and re.fullmatch(r"[0-9A-Fa-f:\-. ]+", text.strip()):
+        return "mac"
+    return "other"
+
+
+def classify_code(text: str, *, sn_pattern: str = DEFAULT_SN_PATTERN, linear_retail: bool = False) -> list[CodeValue]:
+    """What a decoded code's text carries: one `CodeValue` per identifier, or one ``other``.
+
+    A nameplate payload (``SN:..;MAC:..``) gives one value per part, each of the kind its key names (a
+    value of the wrong form keeps its kind: the label is wrong, which the cross-checks report). A bare
+    text is an SN when of the SN form, an IMEI when 15 digits pass Luhn, a MAC when 12 hex digits (with or
+    without separators). ``linear_retail``: the code is an EAN/UPC, whose 12-13 digits are never a MAC.
+    """
+    payload = parse_label_payload(text)
+    if payload is not None:
+        out = []
+        for kind, raw in payload.items():
+            value = normalize_mac(raw) if kind == "mac" else normalize_code(raw)
+            out.append(CodeValue(kind, value, key=kind.upper()))
+        return out
+    kind = _bare_kind(text, sn_pattern, allow_mac=not linear_retail)
+    if kind == "mac":
+        return [CodeValue("mac", normalize_mac(text))]
+    if kind in ("sn", "imei"):
+        return [CodeValue(kind, normalize_code(text))]
+    return [CodeValue("other", text)]
+
+
+def repair_ocr_sn(token: str, sn_pattern: str = DEFAULT_SN_PATTERN) -> str | None:
+    """An OCR'd token as an SN when it is one after fixing letter/digit confusions in the digit places.
+
+    Only the characters after the 5-character prefix (``NVK`` + model code) are changed, and only letters
+    that OCR confuses with digits (O→0, I→1, S→5, B→8, ...). ``None`` when the result is no SN.
+    """
+    t = normalize_code(token)
+    if parse_sn(t, sn_pattern) is not None:
+        return t
+    prefix_len = 5
+    fixed = t[:prefix_len] + t[prefix_len:].translate(_OCR_DIGIT)
+    return fixed if parse_sn(fixed, sn_pattern) is not None else None
+
+
+def repair_ocr_imei(token: str) -> str | None:
+    """An OCR'd token as an IMEI (letter/digit confusions fixed) when it then passes Luhn, else ``None``."""
+    t = normalize_code(token).translate(_OCR_DIGIT)
+    return t if is_valid_imei(t) else None
+
+
+def sn_model_code(text: str | None, sn_pattern: str = DEFAULT_SN_PATTERN) -> str | None:
+    """The model code of an SN (``"6A"`` of ``NVK6A2412000731``), ``None`` when malformed."""
+    parts = parse_sn(text, sn_pattern)
+    return parts.model_code if parts else None

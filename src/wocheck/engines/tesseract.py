@@ -149,13 +149,19 @@ def _ocr_tesserocr(gray: NDArray[np.uint8], lang: str, psm: int, whitelist: str 
     it = api.GetIterator()
     if it is not None:
         for r in tr.iterate_level(it, level):
-            txt = r.GetUTF8Text(level)
+            try:
+                txt = r.GetUTF8Text(level)
+            except RuntimeError:  # "No text returned"
+                continue
             if not txt or not txt.strip():
                 continue
             bb = r.BoundingBox(level)
             box = (0, 0, 0, 0) if bb is None else (bb[0], bb[1], bb[2] - bb[0], bb[3] - bb[1])
             words.append(OcrWord(txt.strip(), max(0.0, r.Confidence(level)) / _CONF_SCALE, box))
-    text = (api.GetUTF8Text() or "").strip()
+    try:
+        text = (api.GetUTF8Text() or "").strip()
+    except RuntimeError:  # tesserocr raises "No text returned" for an image without text
+        text = ""
     conf = sum(x.confidence for x in words) / len(words) if words else 0.0
     return OcrResult(text, conf, tuple(words), engine="tesserocr")
 

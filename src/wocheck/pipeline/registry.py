@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # slot -> [(name, "module:function")], each ``(DecodedPhoto, PhotoContext) -> InspectorOutput``
 _PHOTO: dict[Slot, list[tuple[str, str]]] = {
     Slot.service_form: [("form", "wocheck.inspectors.form:inspect_form")],
-    Slot.code_label: [],
+    Slot.code_label: [("codes", "wocheck.inspectors.codes:inspect_code_label")],
     Slot.pipeline_45: [],
     Slot.install_env: [],
     Slot.machine_running: [],
@@ -31,7 +31,9 @@ _EVERY_PHOTO: list[tuple[str, str]] = []
 
 # [(name, "module:function")], each ``(order, cfg, photo_results) -> list[Finding]``: checks that combine
 # an order's photos (codes read on several label photos, capture times and places).
-_ORDER: list[tuple[str, str]] = []
+_ORDER: list[tuple[str, str]] = [
+    ("codes", "wocheck.inspectors.codes:check_codes"),
+]
 
 
 def _resolve(ref: str) -> Any:
