@@ -89,11 +89,9 @@ def field_regions(scale: float = 1.0) -> dict[str, tuple[int, int, int, int]]:
         out[f["key"]] = _box_px(f["box"], k)
         for opt in f.get("options", []):
             out[f"{f['key']}:{opt['value']}"] = _box_px(opt["box"], k)
-    for name, (mx, my) in load_layout()["markers"]["origin_mm"].items():
-        size = load_layout()["markers"]["size_mm"]
-        x = mx if name.endswith("left") else mx - size
-        y = my if name.startswith("top") else my - size
-        out[f"marker:{name}"] = _box_px([x, y, size, size], k)
+    size = load_layout()["markers"]["size_mm"]
+    for name, (mx, my) in load_layout()["markers"]["origin_mm"].items():  # each marker's top-left corner
+        out[f"marker:{name}"] = _box_px([mx, my, size, size], k)
     return out
 
 
@@ -266,7 +264,7 @@ def add_stain(img: np.ndarray, rng: np.random.Generator, k: float, kind: str | N
     a = np.zeros((h, w), np.float32)
     a[y0:y1, x0:x1] = a_local
     _blend_multiply(img, a, color)
-    ys, xs = np.nonzero(a > 0.05)
+    ys, xs = np.nonzero(a > 0.02)
     box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
     return {"kind": kind, "box": box, "center_px": [int(cx), int(cy)]}
 
@@ -522,7 +520,7 @@ def _table_bg(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     if kind == 0:  # wood grain
         base = np.array([60, 105, 150], np.float32) * rng.uniform(0.8, 1.1)
         yy = np.arange(h, dtype=np.float32)[:, None]
-        grain = np.sin(yy / rng.uniform(6, 14) + 3 * _smooth_noise(rng, h, w, 6)) * 0.08
+        grain = np.sin(yy / rng.uniform(5, 9) + 1.2 * _smooth_noise(rng, h, w, 5)) * 0.04
         lum = 1 + grain + 0.05 * _smooth_noise(rng, h, w, 30)
     elif kind == 1:
         base = np.array([185, 188, 190], np.float32) * rng.uniform(0.7, 1.0)
@@ -641,14 +639,20 @@ def _screenshot(rng: np.random.Generator) -> Image.Image:
     return img
 
 
-def render_non_form(rng: np.random.Generator) -> np.ndarray:
+NON_FORM_KINDS = ("receipt", "sheet", "box_label", "screenshot")
+
+
+def render_non_form(rng: np.random.Generator, kind: str | None = None) -> np.ndarray:
     """A sharp BGR photo-like image of something that is NOT the service form (no markers, other layout).
 
     One of: a shop receipt or a different printed sheet lying on a desk, a packaging-box label, or a phone
     screenshot (returned as is, since screenshots are what engineers upload by mistake). About 2400×1800
-    (screenshots 1080×2340). ``info`` is not returned; the kind is the caller's business to randomise.
+    (screenshots 1080×2340). ``kind`` (one of ``NON_FORM_KINDS``) picks one; default: drawn from ``rng``.
     """
-    kind = str(rng.choice(["receipt", "sheet", "box_label", "screenshot"]))
+    if kind is None:
+        kind = str(rng.choice(NON_FORM_KINDS))
+    elif kind not in NON_FORM_KINDS:
+        raise ValueError(f"unknown non-form kind {kind!r}; expected one of {NON_FORM_KINDS}")
     if kind == "screenshot":
         return cv2.cvtColor(np.asarray(_screenshot(rng)), cv2.COLOR_RGB2BGR)
     if kind == "box_label":

@@ -243,7 +243,8 @@ def render_nameplate(rng: np.random.Generator, label: dict[str, Any], defects: f
     text("product", (sw - mx - 1 * k, hy), product, 3.6, anchor="rm", fill=brand_fill)
     y = 3 * k + header_h + 2.5 * k
     if not header_inverted:
-        d.line([(int(3 * k), int(y - 1.2 * k)), (int(sw - 3 * k), int(y - 1.2 * k))], fill=255, width=max(1, int(0.3 * k)))
+        rule_y = int(y - 1.2 * k)
+        d.line([(int(3 * k), rule_y), (int(sw - 3 * k), rule_y)], fill=255, width=max(1, int(0.3 * k)))
     yymm = sn[5:9] if len(sn) >= 9 and sn[5:9].isdigit() else "2412"
     ratings = [
         ("model", f"产品型号: {model}"),
@@ -259,7 +260,6 @@ def render_nameplate(rng: np.random.Generator, label: dict[str, Any], defects: f
     for key, s in ratings:
         text(key, (mx, y), s, size_mm)
         y += line_h
-    y_after_ratings = y
     # QR on the right of the ratings
     if payload:
         qn = segno.make(payload, error="m", micro=False).symbol_size(border=0)[0]
@@ -378,8 +378,9 @@ def _cut_codes(img: np.ndarray, rng: np.random.Generator, regions: dict[str, tup
             cx = x + w * rng.uniform(0.42, 0.58)
             tw = w * (rng.uniform(0.5, 0.65) if key == "qr" else rng.uniform(0.34, 0.45))
             pad = 3 * k
-            poly = np.array([[cx - tw / 2 + rng.normal(0, k), y - pad], [cx + tw / 2 + rng.normal(0, k), y - pad],
-                             [cx + tw / 2 + rng.normal(0, k), y + h + pad], [cx - tw / 2 + rng.normal(0, k), y + h + pad]])
+            jit = rng.normal(0, k, 4)
+            poly = np.array([[cx - tw / 2 + jit[0], y - pad], [cx + tw / 2 + jit[1], y - pad],
+                             [cx + tw / 2 + jit[2], y + h + pad], [cx - tw / 2 + jit[3], y + h + pad]])
             mask = np.zeros((H, W), np.uint8)
             cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
             a = mask.astype(np.float32)[..., None] / 255.0
