@@ -43,6 +43,7 @@ class Shot:
     defocus: float = 0.0  # Gaussian sigma in output pixels at 1600 px long side (scaled with size)
     motion: tuple[float, float] = (0.0, 0.0)  # (length px at 1600 px long side, angle deg)
     exposure: float = 1.0  # linear gain (0.25 dark ... 2.5 overexposed)
+    flare: float = 0.0  # veiling light added before the gain (8-bit units): washes the ink out
     gamma: float = 1.0
     glare: list[tuple[tuple[float, float], float, float]] = field(default_factory=list)
     # each: ((x, y) in object px (or scene px for scenes), radius as fraction of frame long side, strength 0-1)
@@ -221,6 +222,27 @@ def _fraction_inside(quad: np.ndarray, W: int, H: int) -> float:
     return float(inner) / float(max(total, 1))
 
 
+def reframe(rng: np.random.Generator, img: np.ndarray, zoom: tuple[float, float] = (1.0, 1.4),
+            rotation_deg: float = 5.0, perspective: float = 0.05) -> np.ndarray:
+    """A hand-held viewpoint on a drawn scene: random zoom, off-centre framing, roll and keystone.
+
+    Two photos of one scene drawn by two orders never frame it alike, as with real phones.
+    """
+    H, W = img.shape[:2]
+    z = rng.uniform(*zoom)
+    a = math.radians(rng.normal(0, rotation_deg / 2))
+    hw, hh = W / (2 * z), H / (2 * z)
+    cx = W / 2 + rng.uniform(-1, 1) * (W / 2 - hw)
+    cy = H / 2 + rng.uniform(-1, 1) * (H / 2 - hh)
+    src = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]], np.float64)
+    src += rng.uniform(-1, 1, size=(4, 2)) * perspective * np.array([W, H]) / z
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    src = src @ rot.T + np.array([cx, cy])
+    dst = np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float32)
+    M = cv2.getPerspectiveTransform(src.astype(np.float32), dst)
+    return cv2.warpPerspective(img, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
 # --- optics and sensor ---------------------------------------------------------------------------------
 
 
@@ -283,7 +305,7 @@ def expose(rng: np.random.Generator, img: np.ndarray, shot: Shot,
     if length >= 2:
         f = cv2.filter2D(f, -1, _motion_kernel(length, shot.motion[1]))
     # exposure and tone
-    f = f * shot.exposure
+    f = (f + shot.flare) * shot.exposure
     if shot.vignette:
         yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
         r2 = ((xx - W / 2) / (W / 2)) ** 2 + ((yy - H / 2) / (H / 2)) ** 2

@@ -260,7 +260,9 @@ def draw_machine_running(rng: np.random.Generator, size: tuple[int, int]) -> tup
     u = _u(size)
     img = background(rng, "wall", size) * 0.95
     _vgrad_rect(img, 0, int(H * 0.72), W, H, (160, 165, 170), (120, 125, 130))
-    x0, y0, x1, y1 = int(W * 0.15), int(H * 0.12), int(W * 0.6), int(H * 0.9)
+    x0 = int(W * rng.uniform(0.05, 0.3))
+    x1 = x0 + int(W * rng.uniform(0.38, 0.5))
+    y0, y1 = int(H * rng.uniform(0.05, 0.2)), int(H * rng.uniform(0.82, 0.95))
     body = np.array([(240, 240, 238), (60, 60, 64), (225, 228, 232)][rng.integers(3)], np.float32)
     cv2.rectangle(img, (x0, y0), (x1, y1), (body * 0.8).tolist(), -1, AA)
     cv2.rectangle(img, (x0 + int(8 * u), y0 + int(8 * u)), (x1 - int(8 * u), y1 - int(8 * u)), body.tolist(), -1, AA)
@@ -270,8 +272,8 @@ def draw_machine_running(rng: np.random.Generator, size: tuple[int, int]) -> tup
     lit = np.zeros_like(img)
     colour = [(255, 220, 80), (120, 255, 120), (255, 255, 255)][rng.integers(3)]
     tds = f"{int(rng.integers(3, 60)):03d}"
-    _seven_seg(lit, tds, dx0 + int(30 * u), dy0 + int(35 * u), int(100 * u), colour)
-    cv2.putText(lit, "TDS", (dx1 - int(95 * u), dy0 + int(60 * u)), cv2.FONT_HERSHEY_SIMPLEX, 0.9 * u, colour,
+    _seven_seg(lit, tds, dx0 + int(30 * u), dy0 + int(40 * u), int(80 * u), colour)
+    cv2.putText(lit, "TDS", (dx1 - int(70 * u), dy0 + int(45 * u)), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * u, colour,
                 max(1, int(3 * u)), AA)
     for i in range(3):
         cv2.circle(lit, (dx1 - int((40 + 40 * i) * u), dy1 - int(35 * u)), int(9 * u), colour, -1, AA)
@@ -281,7 +283,7 @@ def draw_machine_running(rng: np.random.Generator, size: tuple[int, int]) -> tup
         cv2.circle(img, (dx0 + int((60 + 110 * i) * u), dy1 + int(90 * u)), int(26 * u), (body * 0.85).tolist(),
                    -1, AA)
     # faucet and running water
-    fx = int(W * 0.78)
+    fx = int(min(W * 0.92, x1 + W * rng.uniform(0.08, 0.25)))
     spout = (fx + int(90 * u), int(H * 0.3))
     _tube(img, _catmull(np.array([(fx, H * 0.72), (fx, H * 0.25), (fx + 50 * u, H * 0.2), spout], np.float32)),
           (210, 210, 215), 16 * u)
