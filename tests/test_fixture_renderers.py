@@ -5,6 +5,7 @@ Forms render at half scale here (5.9 px/mm) to keep the file fast; the propertie
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -90,6 +91,8 @@ def test_form_shape_scale_and_regions() -> None:
         for opt in f.get("options", []):
             assert f"{f['key']}:{opt['value']}" in fo.regions
     assert fo.regions == {k: v for k, v in field_regions(SCALE).items()}
+    json.dumps(fo.info)  # goes into the truth file as is
+    json.dumps(fo.regions)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -225,6 +228,8 @@ def test_nameplate_is_deterministic() -> None:
     b = render_nameplate(np.random.default_rng(3), LABELS["RO600"], frozenset())
     assert np.array_equal(a.image, b.image) and a.regions == b.regions
     assert a.kind == "nameplate" and a.image.dtype == np.uint8
+    json.dumps(a.info)
+    json.dumps(a.regions)
 
 
 @pytest.mark.parametrize(("name", "defects"), [

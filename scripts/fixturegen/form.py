@@ -43,7 +43,7 @@ MM_PER_INCH = 25.4
 PAPER_TINTS: dict[str, tuple[tuple[int, int, int], float]] = {
     "white": ((236, 242, 245), 0.7),
     "yellow": ((212, 240, 247), 0.18),
-    "pink": ((230, 228, 248), 0.12),
+    "pink": ((236, 233, 248), 0.12),
 }
 # Printed ink of the form itself (BGR): near-black, slightly varying between print runs.
 PRINT_INK = (40, 38, 38)
@@ -105,33 +105,42 @@ def _smooth_noise(rng: np.random.Generator, h: int, w: int, cells: int) -> np.nd
     return cv2.resize(g, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
-def make_paper(rng: np.random.Generator, h: int, w: int, tint: tuple[int, int, int], k: float) -> np.ndarray:
-    """Off-white paper (float32 BGR 0..255): tint, low-frequency cloudiness, fine grain and a few fibres."""
-    base = np.asarray(tint, np.float32) + rng.normal(0, 2.5, 3).astype(np.float32)
-    cloud = 1 + 0.005 * _smooth_noise(rng, h, w, 24) + 0.003 * _smooth_noise(rng, h, w, 90)
-    grain = rng.standard_normal((h, w), dtype=np.float32) * 0.012
-    lum = cloud + grain
-    fib = np.zeros((h, w), np.float32)
+def paper_luminance(rng: np.random.Generator, h: int, w: int, k: float) -> np.ndarray:
+    """Paper's relative luminance (float32 ≈1): low-frequency cloudiness, fine grain and a few fibres."""
+    lum = _smooth_noise(rng, h, w, 24)
+    lum *= 0.005
+    lum += 1.0
+    lum += 0.003 * _smooth_noise(rng, h, w, 90)
+    grain = rng.random((h, w), dtype=np.float32)
+    grain -= 0.5
+    lum += 0.04 * grain  # uniform, std ≈ 0.012
     n_fib = int(h * w / (k * k) / 60)  # about one fibre per 60 mm²
     pts = rng.uniform(0, 1, (n_fib, 2)) * [w, h]
     ang = rng.uniform(0, np.pi, n_fib)
     ln = rng.uniform(0.4, 1.6, n_fib) * k
+    shade = rng.uniform(0.02, 0.06, n_fib)
     d = np.stack([np.cos(ang), np.sin(ang)], 1) * ln[:, None]
     p0 = (pts - d / 2).astype(np.int32)
     p1 = (pts + d / 2).astype(np.int32)
-    for i in range(n_fib):
-        cv2.line(fib, (int(p0[i, 0]), int(p0[i, 1])), (int(p1[i, 0]), int(p1[i, 1])),
-                 float(rng.uniform(0.02, 0.06)), 1, cv2.LINE_AA)
-    lum -= fib
-    return base[None, None, :] * lum[..., None]
+    for i in range(n_fib):  # fibres darken the paper a little (drawn as negative light)
+        cv2.line(lum, (int(p0[i, 0]), int(p0[i, 1])), (int(p1[i, 0]), int(p1[i, 1])), 1.0 - float(shade[i]), 1)
+    return lum
 
 
-def print_master(paper: np.ndarray, master: np.ndarray, ink: tuple[int, int, int]) -> np.ndarray:
-    """Print the master (grey, 255 = no ink) on ``paper`` (float32 BGR) with ``ink``; returns uint8 BGR."""
-    a = 1 - master.astype(np.float32) / 255.0
-    inkf = np.asarray(ink, np.float32) / 255.0
-    out = paper * (1 - a[..., None] * (1 - inkf))
-    return np.clip(out, 0, 255).astype(np.uint8)
+def print_on_paper(lum: np.ndarray, tint: tuple[float, float, float], master: np.ndarray,
+                   ink: tuple[int, int, int]) -> np.ndarray:
+    """Print the master (grey, 255 = no ink) with ``ink`` on paper of ``tint`` × ``lum``; uint8 BGR.
+
+    Per channel: paper·(1 − a·(1 − ink)), a = 1 − master/255 (a dye multiplies what lies under it).
+    """
+    a = (255 - master).astype(np.float32)
+    a *= np.float32(1 / 255.0)
+    la = cv2.multiply(lum, a)
+    chans = []
+    for c in range(3):
+        base = float(tint[c])
+        chans.append(cv2.addWeighted(lum, base, la, -base * (1 - ink[c] / 255.0), 0.0, dtype=cv2.CV_8U))
+    return cv2.merge(chans)
 
 
 # ----------------------------------------------------------------------------------------------- writing
@@ -434,9 +443,10 @@ def render_form(rng: np.random.Generator, fields: dict[str, str], defects: froze
     h, w = master.shape
     tints = list(PAPER_TINTS)
     paper_name = str(rng.choice(tints, p=[PAPER_TINTS[t][1] for t in tints]))
-    paper = make_paper(rng, h, w, PAPER_TINTS[paper_name][0], k)
+    tint = tuple(float(c) for c in np.asarray(PAPER_TINTS[paper_name][0]) + rng.normal(0, 2.5, 3))
+    lum = paper_luminance(rng, h, w, k)
     print_ink = tuple(int(c + rng.integers(-8, 9)) for c in PRINT_INK)
-    img = print_master(paper, master, print_ink)  # type: ignore[arg-type]
+    img = print_on_paper(lum, tint, master, print_ink)  # type: ignore[arg-type]
     regions = field_regions(scale)
 
     blank = {d.split(":", 1)[1] for d in defects if d.startswith("field_blank:")}

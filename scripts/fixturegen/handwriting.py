@@ -337,17 +337,16 @@ def apply_ink(img: np.ndarray, cov: np.ndarray, ink_bgr: tuple[int, int, int], r
     A multiplicative blend (ink is a transparent dye) keeps printed lines dark under ink. A low-frequency
     pressure field (0.8-1.0) and a fine granular term (a ballpoint's uneven laydown) modulate coverage.
     """
-    ys, xs = np.nonzero(cov.max(axis=1) > 0)[0], np.nonzero(cov.max(axis=0) > 0)[0]
+    ys, xs = np.nonzero(cov > 0.004)
     if len(ys) == 0:
         return
-    y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
-    c = cov[y0:y1, x0:x1]
-    h, w = c.shape
+    y0, x0 = int(ys.min()), int(xs.min())
+    h, w = int(ys.max()) - y0 + 1, int(xs.max()) - x0 + 1
     lh, lw = max(2, h // 48), max(2, w // 48)
     low = cv2.resize(rng.uniform(0.8, 1.0, (lh, lw)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
-    fine = 1 - 0.12 * rng.random((h, w), dtype=np.float32)
-    a = np.clip(c * low * fine * strength, 0, 1)[..., None]
+    fine = 1 - 0.12 * rng.random(len(ys), dtype=np.float32)
+    a = np.clip(cov[ys, xs] * low[ys - y0, xs - x0] * fine * strength, 0, 1)[:, None]
     ink = np.asarray(ink_bgr, np.float32) / 255.0
-    sub = img[y0:y1, x0:x1].astype(np.float32)
-    sub *= 1 - a * (1 - ink)
-    img[y0:y1, x0:x1] = np.clip(sub, 0, 255).astype(np.uint8)
+    px = img[ys, xs].astype(np.float32)
+    px *= 1 - a * (1 - ink)
+    img[ys, xs] = np.clip(px, 0, 255).astype(np.uint8)
