@@ -200,9 +200,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--full-res-share", type=float, default=0.02, help="share of photos at 4000x3000")
     ap.add_argument("--quality", type=int, default=85, help="JPEG quality of the phone photos")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--bad-input", action="store_true",
+                    help="write the bad-input scenario set to OUT instead (orders.jsonl, photos/, expected.json)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING, format="%(message)s")
+    if a.bad_input:
+        from fixturegen.bad_input import write_bad_input
+
+        exp = write_bad_input(a.out, a.seed)
+        print(f"bad input: {exp['lines']} lines, {len(exp['input_errors'])} input errors expected -> {a.out}",
+              file=sys.stderr)
+        return 0
     if a.out.exists() and any(a.out.iterdir()) and not (a.out / "manifest.json").exists():
         print(f"make_fixtures: {a.out} exists and is not a fixture set; refusing to write into it", file=sys.stderr)
         return 2

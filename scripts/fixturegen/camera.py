@@ -78,10 +78,13 @@ def background(rng: np.random.Generator, kind: str, size: tuple[int, int]) -> np
         img = np.empty((h, w, 3), np.float32)
         img[:] = base
         if rng.random() < 0.6:  # wood grain: stretched noise along one axis
-            grain = rng.normal(0, 1, size=(max(4, h // 6), 24)).astype(np.float32)
-            grain = cv2.resize(grain, (w, h), interpolation=cv2.INTER_CUBIC)
-            grain = cv2.GaussianBlur(grain, (0, 0), 1.2)
-            img += grain[..., None] * rng.uniform(6, 14)
+            # fine lines that wander: rows of noise stretched along x, warped by a slow sine
+            grain = rng.normal(0, 1, size=(max(4, h // 3), 48)).astype(np.float32)
+            grain = cv2.resize(grain, (w, h), interpolation=cv2.INTER_LINEAR)
+            ys = (np.arange(h, dtype=np.float32)[:, None]
+                  + 12 * np.sin(np.arange(w, dtype=np.float32)[None, :] / rng.uniform(150, 400)))
+            grain = cv2.remap(grain, np.tile(np.arange(w, dtype=np.float32), (h, 1)), ys % h, cv2.INTER_LINEAR)
+            img += grain[..., None] * rng.uniform(3, 6)
         img += _smooth_field(rng, w, h, 6, 12)[..., None]
     elif kind == "machine":
         palettes = [(225, 225, 222), (200, 200, 198), (60, 60, 62), (185, 190, 195), (235, 232, 228)]

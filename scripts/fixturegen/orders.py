@@ -420,12 +420,12 @@ def _apply_photo_defect(rng: np.random.Generator, kind: str, shot: Shot) -> dict
         shot.motion = (float(rng.uniform(28, 48)), float(rng.uniform(0, 180)))
         return {"motion_px_at_1600": round(shot.motion[0], 1), "angle_deg": round(shot.motion[1], 1)}
     if kind == "dark":
-        shot.exposure = float(rng.uniform(0.07, 0.12))
+        shot.exposure = float(rng.uniform(0.08, 0.13))
         shot.gamma = 1.2
         return {"exposure_gain": round(shot.exposure, 3)}
     if kind == "overexposed":
-        shot.flare = float(rng.uniform(110, 150))
-        shot.exposure = float(rng.uniform(1.9, 2.3))
+        shot.flare = float(rng.uniform(70, 95))
+        shot.exposure = float(rng.uniform(1.8, 2.1))
         return {"flare": round(shot.flare, 1), "exposure_gain": round(shot.exposure, 2)}
     raise ValueError(kind)
 
