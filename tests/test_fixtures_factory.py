@@ -192,3 +192,21 @@ def test_committed_sample_is_small_complete_and_consistent():
             sides.append(max(im.size))
     assert min(sides) >= 1000 and max(sides) == 4000
     assert math.isfinite(sum(sides))
+
+
+BAD = REPO / "fixtures" / "bad_input"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BAD.exists(), reason="committed bad-input set not present")
+def test_bad_input_set_gives_exactly_the_expected_input_errors(tmp_path):
+    from wocheck.api import scan
+    from wocheck.pipeline.scan import ScanSettings
+
+    expected = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
+    summary = scan(ScanSettings(orders_path=BAD / "orders.jsonl", photo_root=BAD / "photos", out_dir=tmp_path))
+    errors = [json.loads(x) for x in (tmp_path / "input_errors.jsonl").read_text("utf-8").splitlines()]
+    got = sorted((e["line"], e.get("photo")) for e in errors)
+    want = sorted((e["line"], e.get("photo")) for e in expected["input_errors"])
+    assert got == want
+    assert summary.orders == len(expected["orders_checked"])
