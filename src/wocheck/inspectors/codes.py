@@ -351,6 +351,12 @@ def _ladder(r: _Reader) -> None:
         r.out.regions.append(box)
         if not _covered(box, r.out.codes):
             pending.append((reg, box))
+    if max(W, H) <= th.crop_max_side and not any(b == (0, 0, W, H) for _, b in pending):
+        # A small photo (or a close-up): the whole frame is one more candidate, at full resolution.
+        whole = CodeRegion(box=(0, 0, small.shape[1], small.shape[0]), rect=((0, 0), (0, 0), 0.0),
+                           angle_deg=regions[0].angle_deg if regions else 0.0,
+                           coherence=regions[0].coherence if regions else 0.0, energy=0.0, fill=1.0)
+        pending.append((whole, (0, 0, W, H)))
     crops: dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def crop_of(box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -373,7 +379,8 @@ def _ladder(r: _Reader) -> None:
                 yielded.add(box)
             if r.done():
                 return
-    r.out.unread_regions = [box for _, box in pending if box not in yielded]
+    # (the whole-frame candidate, energy 0, is no region a reviewer needs pointed out)
+    r.out.unread_regions = [box for reg, box in pending if box not in yielded and reg.energy > 0]
     if th.ocr and ({"sn", "imei", "mac"} & set(r.out.missing())) and regions:
         # The printed lines sit beside the bars, in or next to the regions: each region, then their union.
         cands = [(reg, box) for reg, box in zip(regions, r.out.regions, strict=False)]
