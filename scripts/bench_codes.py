@@ -197,6 +197,7 @@ def fixtures_eval(folder: Path, cfg: Config) -> dict[str, Any]:
 def _synthetic_photos(n: int, out: Path) -> list[Path]:
     """N label photos at 4000×3000 from the fixture renderer (clean shots, mixed models, some small codes)."""
     import numpy as np
+
     from fixturegen.camera import Shot, photograph, write_jpeg
     from fixturegen.nameplate import render_nameplate
     from fixturegen.orders import make_imei, make_mac, make_sn
