@@ -32,6 +32,7 @@ from fixturegen.placeholders import renderers  # noqa: E402
 
 log = logging.getLogger("make_fixtures")
 GENERATOR_VERSION = 1
+FORM_MASTER_WIDTH_PX = 2480  # the print master's width at 300 dpi (models/forms/nvk-service-form-v1.png)
 
 
 def night_dir(out: Path, night: int) -> Path:
@@ -49,8 +50,8 @@ def _fit(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _region_center(regions: dict[str, Any], name: str) -> tuple[float, float] | None:
-    box = regions.get(name)
-    if box is None:  # nameplate renderers may name the SN code box differently
+    box = regions.get(name) or regions.get(name.split("_")[0])  # the stand-in nameplate says "sn"
+    if box is None:
         keys = [k for k in regions if name in k.lower()]
         box = regions[keys[0]] if keys else None
     if box is None:
@@ -66,7 +67,12 @@ def render_photo(order: OrderPlan, photo: PhotoPlan, index: int, seed: int) -> t
     render_form, render_nameplate, _ = renderers()
     if photo.content in ("form", "nameplate"):
         if photo.content == "form":
-            obj = render_form(rng, order.form_fields, photo.obj_defects)
+            # render the page at about the resolution it will have in the photo (the camera averages down)
+            scale = min(1.0, max(0.4, 1.3 * shot.fill * max(shot.size) / FORM_MASTER_WIDTH_PX))
+            try:
+                obj = render_form(rng, order.form_fields, photo.obj_defects, scale=scale)  # type: ignore[call-arg]
+            except TypeError:  # a renderer without the scale keyword (the stand-in)
+                obj = render_form(rng, order.form_fields, photo.obj_defects)
         else:
             obj = render_nameplate(rng, order.label, photo.obj_defects)
         shot.glare = []

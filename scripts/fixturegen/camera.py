@@ -270,26 +270,32 @@ def expose(rng: np.random.Generator, img: np.ndarray, shot: Shot,
     # white balance
     if shot.warmth:
         f *= np.array([1 - 0.08 * shot.warmth, 1.0, 1 + 0.08 * shot.warmth], np.float32)
-    # uneven lighting: a linear ramp in a random direction plus a smooth field
-    if shot.light_gradient:
-        yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    # light is smooth: compute the gain (ramp, shadow, vignette) and the glare at 1/8 size, then upscale
+    k = 8
+    w, h = max(4, W // k), max(4, H // k)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    yy, xx = (yy + 0.5) * H / h, (xx + 0.5) * W / w
+    gain = np.ones((h, w), np.float32)
+    if shot.light_gradient:  # uneven lighting: a linear ramp in a random direction plus a smooth field
         ang = rng.uniform(0, 2 * math.pi)
         ramp = (np.cos(ang) * (xx / W - 0.5) + np.sin(ang) * (yy / H - 0.5))
-        light = 1 + shot.light_gradient * ramp + _smooth_field(rng, W, H, 3, shot.light_gradient * 0.3)
-        f *= light[..., None]
-    if shot.shadow:
-        mask = np.zeros((H, W), np.float32)
+        gain *= 1 + shot.light_gradient * ramp + _smooth_field(rng, w, h, 3, shot.light_gradient * 0.3)
+    if shot.shadow:  # the phone's or the hand's shadow across a corner
+        mask = np.zeros((h, w), np.float32)
         corner = int(rng.integers(4))
-        cx = [0, W, W, 0][corner]
-        cy = [0, 0, H, H][corner]
-        axes = (int(W * rng.uniform(0.35, 0.7)), int(H * rng.uniform(0.4, 0.8)))
-        cv2.ellipse(mask, (cx, cy), axes, float(rng.uniform(0, 90)), 0, 360, 1.0, -1)
-        mask = cv2.GaussianBlur(mask, (0, 0), max(W, H) * 0.04)
-        f *= (1 - shot.shadow * mask)[..., None]
+        axes = (int(w * rng.uniform(0.35, 0.7)), int(h * rng.uniform(0.4, 0.8)))
+        cv2.ellipse(mask, ([0, w, w, 0][corner], [0, 0, h, h][corner]), axes, float(rng.uniform(0, 90)), 0, 360,
+                    1.0, -1)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(w, h) * 0.04)
+        gain *= 1 - shot.shadow * mask
+    if shot.vignette:
+        r2 = ((xx - W / 2) / (W / 2)) ** 2 + ((yy - H / 2) / (H / 2)) ** 2
+        gain *= 1 - shot.vignette * 0.5 * r2
+    f *= cv2.resize(gain, (W, H), interpolation=cv2.INTER_LINEAR)[..., None]
     # glare: a bright, slightly warm specular highlight that saturates
     spots = glare_px if glare_px is not None else shot.glare
     if spots:
-        yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+        glare = np.zeros((h, w), np.float32)
         for (gx, gy), r, s in spots:
             rad = r * max(W, H)
             sx, sy = rad * rng.uniform(0.8, 1.6), rad * rng.uniform(0.5, 1.0)
@@ -298,8 +304,9 @@ def expose(rng: np.random.Generator, img: np.ndarray, shot: Shot,
             u = (dx * math.cos(th) + dy * math.sin(th)) / sx
             v = (-dx * math.sin(th) + dy * math.cos(th)) / sy
             d2 = u * u + v * v
-            core = np.exp(-d2 * 1.2) * 1.0 + np.exp(-d2 * 0.25) * 0.35
-            f += (core * 420.0 * s)[..., None] * np.array([0.97, 1.0, 1.0], np.float32)
+            glare += (np.exp(-d2 * 1.2) + np.exp(-d2 * 0.25) * 0.35) * 420.0 * s
+        f += cv2.resize(glare, (W, H), interpolation=cv2.INTER_LINEAR)[..., None] * np.array([0.97, 1.0, 1.0],
+                                                                                               np.float32)
     # defocus and motion blur
     sigma = _scaled(shot.defocus, shot.size)
     if sigma > 0.05:
@@ -309,10 +316,6 @@ def expose(rng: np.random.Generator, img: np.ndarray, shot: Shot,
         f = cv2.filter2D(f, -1, _motion_kernel(length, shot.motion[1]))
     # exposure and tone
     f = (f + shot.flare) * shot.exposure
-    if shot.vignette:
-        yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-        r2 = ((xx - W / 2) / (W / 2)) ** 2 + ((yy - H / 2) / (H / 2)) ** 2
-        f *= (1 - shot.vignette * 0.5 * r2)[..., None]
     f = np.clip(f, 0, 255)
     if shot.gamma != 1.0:
         f = 255.0 * (f / 255.0) ** shot.gamma
@@ -320,8 +323,9 @@ def expose(rng: np.random.Generator, img: np.ndarray, shot: Shot,
     # own denoise smooths it (phones never deliver raw noise)
     sig = shot.noise * (1.0 + 2.5 / max(shot.exposure, 0.2) ** 0.5 * (shot.exposure < 0.6))
     if sig > 0:
-        lum = rng.normal(0, sig, size=(H, W)).astype(np.float32)
-        chroma = cv2.resize(rng.normal(0, sig * 0.8, size=(H // 4, W // 4, 3)).astype(np.float32), (W, H))
+        lum = rng.standard_normal(size=(H, W), dtype=np.float32) * np.float32(sig)
+        chroma = cv2.resize(rng.standard_normal(size=(H // 4, W // 4, 3), dtype=np.float32) * np.float32(sig * 0.8),
+                            (W, H))
         f = f + lum[..., None] + chroma
         f = cv2.GaussianBlur(f, (0, 0), 0.6)
     # the phone's sharpening (unsharp mask)

@@ -423,6 +423,10 @@ def _apply_photo_defect(rng: np.random.Generator, kind: str, shot: Shot) -> dict
         shot.exposure = float(rng.uniform(0.08, 0.13))
         shot.gamma = 1.2
         return {"exposure_gain": round(shot.exposure, 3)}
+    if kind == "overexposed" and shot.background == "wall":  # scenes: blown out, shapes still faintly there
+        shot.flare = float(rng.uniform(40, 60))
+        shot.exposure = float(rng.uniform(1.6, 1.8))
+        return {"flare": round(shot.flare, 1), "exposure_gain": round(shot.exposure, 2)}
     if kind == "overexposed":
         shot.flare = float(rng.uniform(70, 95))
         shot.exposure = float(rng.uniform(1.8, 2.1))
@@ -749,7 +753,7 @@ class NightPlanner:
                 if lname in ("label.blur", "label.motion_blur"):
                     detail = _apply_photo_defect(rng, lname.split(".")[1], shot)
                 elif lname == "label.glare":
-                    glare_on = ["sn"]
+                    glare_on = ["sn_barcode", "text:sn", "qr"]  # every place the SN can be read from
                     detail = {"regions": glare_on}
                 elif lname == "label.codes_cut_off":
                     od.add("codes_cut_off")
