@@ -72,11 +72,12 @@ class FormThresholds(BaseModel):
     overexposed_saturated_min: float = Field(0.35, ge=0, le=1)  # page fraction burnt out (≥ saturated_at)
     saturated_at: int = Field(250, ge=128, le=255)  # 8-bit grey counted as burnt out
     glare_field_fraction: float = Field(0.15, ge=0, le=1)  # share of a box under glare: hidden
+    glare_judge_max: float = Field(0.03, ge=0, le=1)  # a box this much under glare is not judged blank
     glare_reach_mm: float = Field(5.0, ge=0, le=30)  # burnt-out print hides the paper this far around it
     black_percentile: float = Field(0.3, ge=0, le=5)  # % of the page darkest: the print's black level
     # --- completeness ---
     background_mm: float = Field(2.0, gt=0, le=20)  # strokes thinner than this are ink, not paper
-    ink_darker_than: float = Field(0.65, gt=0, lt=1)  # relative to the local paper: darker is ink
+    ink_darker_than: float = Field(0.8, gt=0, lt=1)  # relative to the local paper: darker is ink
     print_dilate_mm: float = Field(0.5, ge=0, le=3)  # the master's print grown by this (misregistration)
     align_search_mm: float = Field(1.5, ge=0, le=5)  # shift search of the master against the photo
     field_inset_mm: float = Field(0.6, ge=0, le=3)  # field box shrunk by this (its border line)
@@ -90,12 +91,18 @@ class FormThresholds(BaseModel):
     # --- damage ---
     stain_scale_mm: float = Field(30.0, gt=0, le=200)  # paper brightness estimated over this scale
     stain_stroke_mm: float = Field(1.5, gt=0, le=10)  # strokes up to this width are closed away
-    stain_darker_than: float = Field(0.82, gt=0, lt=1)  # relative to the paper: darker is stain
+    stain_darker_than: float = Field(0.7, gt=0, lt=1)  # relative to the paper: darker is stain
+    stain_overrun_mm: float = Field(1.5, ge=0, le=10)  # writing may run this far out of its box
+    stain_mark_darker_than: float = Field(0.75, gt=0, lt=1)  # a mark outside the boxes this dark: foreign
+    stain_join_mm: float = Field(2.0, ge=0, le=20)  # foreign marks this close join into one stain
     stain_min_area_mm2: float = Field(30.0, ge=0, le=10000)
     damage_px_per_mm: float = Field(2.0, ge=0.5, le=8)  # grid the damage measures run on
     damage_print_dilate_mm: float = Field(1.5, ge=0, le=5)  # print (and its blur halo) left out
+    stain_edge_mm: float = Field(4.0, ge=0, le=30)  # band along the page edge
+    stain_edge_contact_mm: float = Field(25.0, ge=0, le=1000)  # a dark patch along the edge this long: shadow
+    torn_ink_above: float = Field(0.6, gt=0, le=1)  # print this bright (relative to paper) is missing
     torn_corner_mm: float = Field(18.0, gt=0, le=80)  # square at each page corner looked at
-    torn_deviation: float = Field(0.25, gt=0, le=1)  # relative brightness off the paper: not paper
+    torn_deviation: float = Field(0.4, gt=0, le=1)  # relative brightness off the paper: not paper
     torn_min_fraction: float = Field(0.12, ge=0, le=1)  # share of the corner square that is not paper
     crease_scale_mm: float = Field(6.0, gt=0, le=50)
     crease_deviation: float = Field(0.05, gt=0, le=1)
@@ -367,6 +374,34 @@ def _label_mask(layout: FormLayout, rect: Rectified) -> Mask:
     return m & rect.valid
 
 
+def _energies(img: NDArray[Any], boxes: list[tuple[int, int, int, int]]) -> NDArray[np.float64]:
+    """Directional edge energies summed over the boxes' crops (pixel-weighted mean), shape (4,)."""
+    tot = np.zeros(4)
+    n = 0
+    for x0, y0, x1, y1 in boxes:
+        crop = img[y0:y1, x0:x1]
+        if crop.size and min(crop.shape) >= 3:
+            tot += np.asarray(ink.directional_edge_energy(crop)) * crop.size
+            n += crop.size
+    return tot / n if n else tot
+
+
+def _label_sharpness(rect: Rectified, layout: FormLayout, level: float, contrast: float) -> float:
+    """`ink.relative_sharpness` of the printed labels (wholly in frame) against the master's, 0 … ~1."""
+    h, w = rect.gray.shape
+    boxes = []
+    for f in layout.fields:
+        x0, y0, x1, y1 = _mm_to_px(f.label_box, rect.px_per_mm)
+        if x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h and rect.valid[y0:y1, x0:x1].all():
+            boxes.append((x0, y0, x1, y1))
+    if not boxes or contrast <= 0:
+        return 0.0
+    ep = _energies(rect.gray.astype(np.float32) / max(level, 1.0), boxes)
+    em = _energies(rect.master_norm, boxes)
+    ratios = [p / (contrast * contrast) / m for p, m in zip(ep, em, strict=True) if m > 0]
+    return float(min(ratios)) if ratios else 0.0
+
+
 def legibility(rect: Rectified, layout: FormLayout, th: FormThresholds) -> Legibility:
     """Blur, darkness, washed-out print: measured on the rectified page against the master."""
     paper_px = (rect.master[::2, ::2] > 230) & rect.valid[::2, ::2]
@@ -374,9 +409,7 @@ def legibility(rect: Rectified, layout: FormLayout, th: FormThresholds) -> Legib
     level = float(np.median(g2[paper_px])) if paper_px.any() else 0.0
     black = float(np.percentile(g2[rect.valid[::2, ::2]], th.black_percentile)) if rect.valid.any() else 0.0
     contrast = max(0.0, (level - black) / level) if level > 0 else 0.0
-    labels = _label_mask(layout, rect)
-    rel = rect.gray.astype(np.float32) / max(level, 1.0)
-    sharp = ink.relative_sharpness(rel, rect.master_norm, labels, contrast=contrast)
+    sharp = _label_sharpness(rect, layout, level, contrast)
     sat = ink.saturated_fraction(g2[rect.valid[::2, ::2]], saturated_at=th.saturated_at)
     causes: list[str] = []
     certain = True
@@ -488,6 +521,38 @@ class Damage:
         return k
 
 
+def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: tuple[int, int]) -> Mask:
+    """Dark marks that are neither print nor writing: outside every value box (grown by the pen's usual
+    overrun), not on the master's print. A coffee ring, a blot, dirt on the labels and margins.
+
+    Measured at the rectified resolution (thin rings stay visible), returned on the ``size`` grid
+    (any foreign pixel in a cell marks it), closed so that a ring's fragments join.
+    """
+    p = rect.px_per_mm
+    allowed = rect.print_mask.copy()
+    for f in layout.fields:
+        x0, y0, x1, y1 = _mm_to_px(f.box, p, -th.stain_overrun_mm)
+        allowed[max(0, y0):y1, max(0, x0):x1] = True
+    dark = (rect.norm < th.stain_mark_darker_than) & rect.valid & ~allowed
+    small = cv2.resize(dark.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0
+    r = max(1, round(th.stain_join_mm * size[0] / layout.page_mm[0]))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
+    return cv2.morphologyEx(small.astype(np.uint8), cv2.MORPH_CLOSE, k) > 0
+
+
+def _marker_missing(rect: Rectified, layout: FormLayout, corner: str) -> float:
+    """Share of a corner marker's solid print that is not dark in the photo (torn off): 0 … 1."""
+    p = rect.px_per_mm
+    x0, y0, x1, y1 = _mm_to_px(layout.markers.box_mm(corner), p)  # type: ignore[arg-type]
+    m = rect.master[y0:y1, x0:x1] < 100
+    m = cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    v = rect.valid[y0:y1, x0:x1] & m
+    if not v.any():
+        return 0.0
+    darkest = cv2.erode(rect.norm[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
+    return float(np.count_nonzero(v & (darkest > 0.6)) / np.count_nonzero(v))
+
+
 def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThresholds) -> Damage:
     """Stains, torn corners and creases, measured on the page reduced to ``damage_px_per_mm``."""
     q = th.damage_px_per_mm
@@ -498,12 +563,18 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
     valid = cv2.resize(rect.valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     master = cv2.resize(rect.master, size, interpolation=cv2.INTER_AREA)
     printed = ink.print_mask(master, dilate_px=max(1, round(th.damage_print_dilate_mm * q)), darker_than=200)
-    # torn corners: a corner square that is not paper, next to the paper just inside it
+    # torn corners: a corner square that does not look like the master there (paper where the master has
+    # paper, dark where it has print), away from the print's edges (blur and misregistration live there)
     torn: list[str] = []
     fracs: dict[str, float] = {}
     c = round(th.torn_corner_mm * q)
     hh, ww = gray.shape
     skip = np.zeros_like(valid)
+    m_ink = master < 128
+    band = max(1, round(th.damage_print_dilate_mm * q))
+    kern = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2)
+    solid_ink = cv2.erode(m_ink.astype(np.uint8), kern) > 0
+    solid_paper = cv2.erode((~m_ink).astype(np.uint8), kern) > 0
     for name in CORNERS:
         if name in loc.corners_out:
             continue
@@ -511,27 +582,49 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
         xs = slice(0, c) if "left" in name else slice(ww - c, ww)
         ys2 = slice(0, 2 * c) if "top" in name else slice(hh - 2 * c, hh)
         xs2 = slice(0, 2 * c) if "left" in name else slice(ww - 2 * c, ww)
-        ring = (valid & ~printed)[ys2, xs2].copy()
+        ring = (valid & solid_paper)[ys2, xs2].copy()
         ring[(slice(0, c) if "top" in name else slice(c, 2 * c)),
              (slice(0, c) if "left" in name else slice(c, 2 * c))] = False
-        v = valid[ys, xs] & ~printed[ys, xs]
+        v = valid[ys, xs] & (solid_ink[ys, xs] | solid_paper[ys, xs])
         if not ring.any() or v.sum() < 0.25 * v.size:
             continue
         level = float(np.median(gray[ys2, xs2][ring]))
-        off = np.abs(gray[ys, xs].astype(np.float32) / max(level, 1.0) - 1.0) > th.torn_deviation
+        rel = gray[ys, xs].astype(np.float32) / max(level, 1.0)
+        off = np.where(solid_ink[ys, xs], rel > th.torn_ink_above, np.abs(rel - 1.0) > th.torn_deviation)
         fr = float(np.count_nonzero(off & v) / max(1, np.count_nonzero(v)))
+        fr = max(fr, _marker_missing(rect, layout, name))
         fracs[name] = round(fr, 4)
         if fr >= th.torn_min_fraction:
             torn.append(name)
             skip[ys, xs] = True
-    # stains: broad dark patches relative to the page's paper at a large scale
+    # stains: (1) broad dark patches on the paper at a large scale (thin print closed away; patches that run
+    # along the page edge are shadows or lighting, not stains); (2) dark marks that are neither print nor
+    # writing (`_foreign_ink`), away from the page edge
     big = ink.normalise_paper(gray, stroke_px=max(1, round(th.stain_scale_mm * q)))
-    exclude = printed | ~valid | skip
-    blot = ink.blotch_mask(big, stroke_px=max(1, round(th.stain_stroke_mm * q)),
-                           darker_than=th.stain_darker_than, exclude=exclude)
+    e = max(1, round(th.stain_edge_mm * q))
+    edge = np.zeros_like(valid)
+    edge[:e, :] = True
+    edge[-e:, :] = True
+    edge[:, :e] = True
+    edge[:, -e:] = True
+    edge |= cv2.dilate((~valid).astype(np.uint8), np.ones((2 * e + 1, 2 * e + 1), np.uint8)) > 0
+    solid_print = cv2.erode((master < 128).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    solid_print = cv2.dilate(solid_print.astype(np.uint8), np.ones((2 * e + 1, 2 * e + 1), np.uint8)) > 0
+    patch = ink.blotch_mask(big, stroke_px=max(1, round(th.stain_stroke_mm * q)),
+                            darker_than=th.stain_darker_than, exclude=~valid | skip)
+    n, labels_, stats, _ = cv2.connectedComponentsWithStats(patch.astype(np.uint8), connectivity=8)
+    blot = np.zeros_like(valid)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] / (q * q) < th.stain_min_area_mm2:
+            continue
+        comp = labels_ == i
+        # length (mm) along the page edge: area in the edge band over the band's width
+        if np.count_nonzero(comp & edge) / (q * e) <= th.stain_edge_contact_mm:
+            blot |= comp & ~solid_print
+    blot |= _foreign_ink(rect, layout, th, size) & valid & ~skip & ~edge
     stains: list[tuple[float, float, float, float]] = []
     total = 0.0
-    n, _, stats, _ = cv2.connectedComponentsWithStats(blot.astype(np.uint8), connectivity=8)
+    n, labels_, stats, _ = cv2.connectedComponentsWithStats(blot.astype(np.uint8), connectivity=8)
     for i in range(1, n):
         a = stats[i, cv2.CC_STAT_AREA] / (q * q)
         if a >= th.stain_min_area_mm2:
@@ -539,6 +632,7 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
                                                      cv2.CC_STAT_HEIGHT))
             stains.append((x, y, bw, bh))
             total += a
+    exclude = printed | ~valid | skip
     crease = ink.crease_fraction(gray, stroke_px=max(1, round(th.stain_stroke_mm * q)),
                                  scale_px=th.crease_scale_mm * q, deviation=th.crease_deviation,
                                  exclude=exclude | blot)
@@ -588,11 +682,13 @@ class _Ctx:
                        confidence=confidence, certain=certain)
 
 
-def _preview_clarity(photo: DecodedPhoto, th: FormThresholds) -> tuple[float, float]:
+def _preview_clarity(photo: DecodedPhoto, th: FormThresholds) -> tuple[float, float, float]:
+    """(edge energy, mean grey, saturated fraction) of the detection preview: is it a usable photo at all."""
     g = photo.preview_gray(th.detect_max_side)
     level = float(g.mean()) if g.size else 0.0
     norm = g.astype(np.float32) / max(1.0, float(np.percentile(g, 95)) if g.size else 1.0)
-    return ink.edge_energy(norm, presmooth_px=1.0), level
+    sat = ink.saturated_fraction(g, saturated_at=th.saturated_at)
+    return ink.edge_energy(norm, presmooth_px=1.0), level, sat
 
 
 def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
@@ -611,7 +707,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         ann.append(Annotation("polygon", tuple((float(x) * c.f, float(y) * c.f) for x, y in h.corners),
                               label=f"aruco {h.marker_id}", ok=True))
     if not loc.found:
-        energy, level = _preview_clarity(photo, th)
+        energy, level, sat = _preview_clarity(photo, th)
         m.update(outline_match=loc.outline_match, preview_edge_energy=round(energy, 5),
                  preview_level=round(level, 1))
         clear = energy >= th.not_form_sharpness_min and level >= th.not_form_level_min
@@ -625,13 +721,17 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
                  "threshold": th.outline_match_min, "preview_edge_energy": round(energy, 5)},
                 confidence=0.95 if certain else 0.7, certain=certain))
         else:
+            cause = "dark" if level < th.not_form_level_min else (
+                "overexposed" if sat >= th.overexposed_saturated_min else "blur")
             findings.append(c.finding(
-                "form.illegible", "服务单照片无法辨认（模糊或过暗），找不到表单",
-                "Service form photo unreadable (blurred or dark): the form can't be located",
+                "form.illegible", f"服务单照片{_CAUSE_ZH[cause]}，无法辨认，找不到表单",
+                f"Service form photo {_CAUSE_EN[cause]}: unreadable, the form can't be located",
                 "请在光线充足处对焦后重拍服务单", "Retake the form photo in good light, in focus",
-                {"cause": "unlocatable", "preview_edge_energy": round(energy, 5), "preview_level": round(level, 1),
+                {"cause": cause, "located": False, "preview_edge_energy": round(energy, 5),
+                 "preview_level": round(level, 1), "preview_saturated": round(sat, 4),
                  "threshold_edge_energy": th.not_form_sharpness_min, "threshold_level": th.not_form_level_min},
-                confidence=0.7, certain=False))
+                confidence=0.9 if cause == "dark" and level < th.paper_level_certain / 2 else 0.7,
+                certain=cause == "dark" and level < th.paper_level_certain / 2))
         m["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return InspectorOutput(findings=tuple(findings), measurements=m, annotations=tuple(ann),
                                data={"form": {"found": False}})
@@ -660,7 +760,10 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     m.update(sharpness=round(leg.sharpness, 4), paper_level=round(leg.paper_level, 1),
              contrast=round(leg.contrast, 4), saturated=round(leg.saturated, 4), align_shift_px=list(rect.shift_px),
              px_per_mm=rect.px_per_mm)
-    glared = [fr for fr in fields if fr.hidden_by_glare and fr.in_frame]
+    # with the page cut off, the homography rests on the markers of one side: the far side is too loosely
+    # registered to tell burnt-out print or stains from misregistration
+    registered = in_frame_ok and len(loc.markers) >= 3 or loc.method == "outline" and in_frame_ok
+    glared = [fr for fr in fields if fr.hidden_by_glare and fr.in_frame] if registered else []
     spec = {f.key: f for f in layout.fields}
     if leg.causes:
         cause = leg.causes[0]
@@ -693,7 +796,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     for fr in fields:
         f = spec[fr.key]
         ok = fr.filled or not fr.required
-        if fr.required and judge_fields and fr.in_frame and not fr.hidden_by_glare and not fr.filled:
+        touched = fr.glare_fraction >= th.glare_judge_max  # partly under glare: not judged blank
+        if fr.required and judge_fields and fr.in_frame and not touched and not fr.filled:
             findings.append(_blank_finding(c, f, fr, th))
             ok = False
         if not fr.in_frame or fr.hidden_by_glare or not judge_fields:
@@ -702,7 +806,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
                               label=f.key, ok=ok and fr.in_frame and not fr.hidden_by_glare))
     m["fields"] = {fr.key: fr.to_json() for fr in fields}
 
-    dmg = damage(rect, layout, loc, th)
+    dmg = damage(rect, layout, loc, th) if not leg.causes and registered else Damage([], 0.0, [], {}, 0.0)
     m.update(stains_mm=[[round(v, 1) for v in s] for s in dmg.stains], stain_area_mm2=round(dmg.stain_area_mm2, 1),
              torn_corners=dmg.torn, torn_fractions=dmg.torn_fractions, crease_fraction=round(abs(dmg.crease), 4))
     if dmg.kinds:

@@ -148,37 +148,6 @@ def relative_sharpness(photo: Float, reference: Float, mask: Mask | None = None,
     return float(min(ratios)) if ratios else 0.0
 
 
-def sharpness_vs_master(norm: Float, master_norm: Float, mask: Mask | None = None) -> float:
-    """How sharp the photo's print is next to the master's on the same grid: ~1 as sharp, → 0 blurred.
-
-    Ratio of `edge_energy` (contrast-normalised: each image's energy divided by its squared print contrast)
-    within ``mask``; 0 when the master has no edges there. Can exceed 1 a little with noise.
-    """
-    em = edge_energy(master_norm, mask)
-    if em <= 0:
-        return 0.0
-    cp = print_contrast(norm, master_norm)
-    cm = print_contrast(master_norm, master_norm)
-    if cp <= 0 or cm <= 0:
-        return 0.0
-    return float((edge_energy(norm, mask) / cp**2) / (em / cm**2))
-
-
-def print_contrast(norm: Float, master_norm: Float) -> float:
-    """Paper minus print level of ``norm`` where the master is paper vs solid print: 0 (none) … 1.
-
-    Medians over the master's clear paper (> 0.9) and solid ink (< 0.3) pixels; 0 if either is absent.
-    """
-    n = np.asarray(norm, dtype=np.float32)
-    m = np.asarray(master_norm, dtype=np.float32)
-    if n.shape != m.shape or n.size == 0:
-        return 0.0
-    paper, ink = m > 0.9, m < 0.3
-    if not paper.any() or not ink.any():
-        return 0.0
-    return float(max(0.0, np.median(n[paper]) - np.median(n[ink])))
-
-
 def saturated_fraction(gray: NDArray[np.generic], *, saturated_at: int) -> float:
     """Fraction of pixels at or above ``saturated_at`` (burnt-out highlights, glare): 0 … 1."""
     g = _gray(gray)
@@ -222,3 +191,4 @@ def crease_fraction(gray: NDArray[np.generic], *, stroke_px: int, scale_px: floa
         keep = ~np.asarray(exclude, bool)
         return float(np.count_nonzero(dev & keep) / max(1, np.count_nonzero(keep)))
     return float(np.count_nonzero(dev) / dev.size)
+
