@@ -349,16 +349,19 @@ def _scratch(img: np.ndarray, rng: np.random.Generator, sticker: tuple[int, int,
     layer = np.zeros(img.shape[:2], np.float32)
     for _ in range(n):
         p = np.array([rng.uniform(x, x + w), rng.uniform(y, y + h)])
-        ang = rng.uniform(0, np.pi)
+        # never near-parallel to the bars (a near-vertical scratch splits a bar and breaks every scan line)
+        ang = rng.uniform(-0.3, 0.3) * np.pi
         length = rng.uniform(5, 40) * k
         bend = rng.normal(0, 0.08)
         t = np.linspace(-0.5, 0.5, 24)[:, None]
         dirv = np.array([np.cos(ang), np.sin(ang)])
         nrm = np.array([-dirv[1], dirv[0]])
         pts = p + t * length * dirv + (t ** 2) * bend * length * nrm
-        cv2.polylines(layer, [np.round(pts * 16).astype(np.int32)], False, float(rng.uniform(0.12, 0.3)),
-                      1, cv2.LINE_AA, 4)
-    # scratches catch the light: brighten towards white
+        cv2.polylines(layer, [np.round(pts * 16).astype(np.int32)], False, float(rng.uniform(0.3, 0.65)),
+                      int(rng.integers(1, 3)), cv2.LINE_AA, 4)
+    # scratches catch the light: brighten towards white, with a faint dark groove beside each
+    groove = np.roll(layer, 1, axis=0) * 0.25
+    img *= (1 - groove)[..., None]
     img += (250 - img) * layer[..., None]
     return {"count": n}
 
