@@ -1,0 +1,217 @@
+"""The service-form inspector on synthetic photos (the print master, filled in and photographed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from _form_synth import Spec, write
+from wocheck.config import Config
+from wocheck.errors import ConfigError
+from wocheck.inspectors.base import InspectorOutput, PhotoContext
+from wocheck.inspectors.form import FormThresholds, inspect_form
+from wocheck.inspectors.formlayout import layout_for, load_layout
+from wocheck.io.images import load_photo
+from wocheck.records import Order, Slot
+
+from conftest import order_dict
+
+CASES: dict[str, Spec] = {
+    "clean": Spec(seed=1),
+    "upside_down": Spec(rotation=181, seed=2),
+    "low_light": Spec(gain=0.45, seed=3),
+    "shadow": Spec(shadow=0.45, seed=4),
+    "blank": Spec(blank={"phone", "customer_signature", "fault_symptom"}, seed=5),
+    "no_tick": Spec(blank={"service_type"}, seed=6),
+    "blur": Spec(blur=6, seed=7),
+    "dark": Spec(gain=0.08, seed=8),
+    "out_of_frame": Spec(shift=(0.3, 0), seed=9),
+    "glare": Spec(glare=(60, 57, 14), seed=10),
+    "torn": Spec(torn="bottom_right", seed=11),
+    "stain": Spec(stain=(30, 70, 9), seed=12),
+}
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("forms")
+    out = {name: write(spec, d / f"{name}.jpg") for name, spec in CASES.items()}
+    rng = np.random.default_rng(0)
+    scene = np.full((1200, 1600, 3), (120, 140, 150), np.uint8)  # a sharp photo of a machine, not a form
+    for _ in range(60):
+        x, y = int(rng.integers(0, 1500)), int(rng.integers(0, 1100))
+        color = tuple(int(c) for c in rng.integers(0, 255, 3))
+        cv2.rectangle(scene, (x, y), (x + int(rng.integers(20, 300)), y + int(rng.integers(20, 200))), color, -1)
+    scene = np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8)
+    cv2.imwrite(str(d / "not_a_form.jpg"), scene)
+    out["not_a_form"] = d / "not_a_form.jpg"
+    return out
+
+
+_RUNS: dict[tuple[str, str | None], InspectorOutput] = {}
+
+
+def run(photos: dict[str, Path], cfg: Config, name: str, order_type: str | None = None) -> InspectorOutput:
+    key = (name, order_type)
+    if key not in _RUNS:
+        order = Order.model_validate(order_dict(order_type=order_type)) if order_type else None
+        ctx = PhotoContext(order=order, cfg=cfg, slot=Slot.service_form, file=f"{name}.jpg")
+        _RUNS[key] = inspect_form(load_photo(photos[name]), ctx)
+    return _RUNS[key]
+
+
+def checks(out: InspectorOutput) -> list[str]:
+    return [f.check for f in out.findings]
+
+
+@pytest.mark.parametrize("name", ["clean", "upside_down", "low_light", "shadow"])
+def test_clean_forms_pass(photos: dict[str, Path], cfg: Config, name: str) -> None:
+    out = run(photos, cfg, name)
+    assert out.measurements["method"] == "markers"
+    assert out.measurements["in_frame"] == pytest.approx(1.0)
+    assert checks(out) == [], [(f.check, f.evidence) for f in out.findings]
+
+
+def test_upside_down_rotation_from_marker_ids(photos: dict[str, Path], cfg: Config) -> None:
+    up = run(photos, cfg, "clean").measurements["rotation_deg"]
+    down = run(photos, cfg, "upside_down").measurements["rotation_deg"]
+    assert abs(up) < 15
+    assert abs(abs(down) - 180) < 15
+
+
+def test_blank_fields_named(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "blank")
+    blank = {f.evidence["field"]: f for f in out.findings if f.check in ("form.field_blank", "form.no_signature")}
+    assert set(blank) == {"phone", "customer_signature"}  # fault_symptom is not required without an order
+    assert blank["customer_signature"].check == "form.no_signature"
+    for f in blank.values():
+        assert f.evidence["ink_ratio"] < f.evidence["threshold"]
+        x, y, w, h = f.evidence["box_px"]
+        assert 0 <= x and 0 <= y and x + w <= 1600 and y + h <= 1200 and w > 50 and h > 20
+
+
+def test_order_type_decides_required_fields(photos: dict[str, Path], cfg: Config) -> None:
+    repair = run(photos, cfg, "blank", "repair")
+    install = run(photos, cfg, "blank", "install")
+    fields = lambda out: {f.evidence.get("field") for f in out.findings}  # noqa: E731
+    assert "fault_symptom" in fields(repair)
+    assert "fault_symptom" not in fields(install)
+
+
+def test_no_tick(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "no_tick")
+    assert checks(out) == ["form.no_tick"]
+    assert out.findings[0].evidence["field"] == "service_type"
+    assert out.measurements["fields"]["satisfaction"]["ticked"]
+
+
+def test_blur_is_illegible(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "blur")
+    f = next(f for f in out.findings if f.check == "form.illegible")
+    assert f.evidence["cause"] == "blur"
+    assert f.evidence["sharpness"] < f.evidence["threshold_sharpness"]
+    assert "customer_signature" in f.evidence["fields_hidden"]
+    assert out.measurements["sharpness"] < run(photos, cfg, "clean").measurements["sharpness"]
+    assert "form.field_blank" not in checks(out)  # an unreadable form is not judged field by field
+
+
+def test_dark_is_illegible(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "dark")
+    f = next(f for f in out.findings if f.check == "form.illegible")
+    assert f.evidence["cause"] == "dark"
+
+
+def test_out_of_frame_names_the_cut_side(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "out_of_frame")
+    f = next(f for f in out.findings if f.check == "form.out_of_frame")
+    assert f.evidence["in_frame"] < 0.95
+    assert set(f.evidence["corners_out"]) == {"top_right", "bottom_right"}
+    assert "right" in f.evidence["edges_cut"]
+
+
+def test_glare_hides_fields(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "glare")
+    f = next(f for f in out.findings if f.check == "form.illegible")
+    assert f.evidence["cause"] == "glare"
+    assert "machine_code" in f.evidence["fields_hidden"]
+    assert len(f.evidence["boxes_px"]) == len(f.evidence["fields_hidden"])
+
+
+def test_torn_corner(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "torn")
+    f = next(f for f in out.findings if f.check.startswith("form.damaged"))
+    assert "bottom_right" in f.evidence["torn_corners"]
+
+
+def test_stain(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "stain")
+    f = next(f for f in out.findings if f.check.startswith("form.damaged"))
+    assert "stain" in f.evidence["kinds"] and f.evidence["stain_boxes_px"]
+
+
+def test_not_a_form_is_clause_50(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "not_a_form")
+    assert checks(out) == ["form.not_a_form"]
+    from wocheck.policy import clause_of
+
+    assert clause_of(out.findings[0], cfg) == 50
+
+
+def test_annotations_in_full_size_pixels(photos: dict[str, Path], cfg: Config) -> None:
+    out = run(photos, cfg, "blank")
+    kinds = {a.label for a in out.annotations}
+    assert {"aruco 0", "aruco 3", "page", "customer_signature"} <= kinds
+    for a in out.annotations:
+        pts = np.array(a.points)
+        assert pts.shape[1] == 2 and (pts >= -5).all() and (pts[:, 0] <= 1605).all() and (pts[:, 1] <= 1205).all()
+    sig = next(a for a in out.annotations if a.label == "customer_signature")
+    assert sig.ok is False
+    assert next(a for a in out.annotations if a.label == "order_no").ok is True
+
+
+def test_thresholds_file_valid(cfg: Config) -> None:
+    th = cfg.thresholds("form", FormThresholds)
+    assert th.sharpness_certain <= th.sharpness_min
+    assert th.paper_level_certain <= th.paper_level_min
+
+
+def test_layout_is_data(tmp_path: Path, cfg: Config) -> None:
+    base = cfg.form_layout_path()
+    raw = json.loads(base.read_text(encoding="utf-8"))
+    raw["version"] = 2
+    raw["fields"] = [f for f in raw["fields"] if f["key"] != "phone"]
+    for f in raw["fields"]:
+        if f["key"] == "charge":
+            f["required"] = ["install"]
+    p = tmp_path / "v2.json"
+    p.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    lay = load_layout(p)
+    assert lay.version == 2 and lay.master_path is None
+    from wocheck.records import OrderType
+
+    keys = {f.key for f in lay.required_fields(OrderType.install)}
+    assert "charge" in keys and "phone" not in keys
+    assert "charge" not in {f.key for f in lay.required_fields(None)}
+    assert layout_for(cfg).master_path is not None
+    raw["fields"].append(dict(raw["fields"][0]))
+    p.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    load_layout.cache_clear()
+    with pytest.raises(ConfigError):
+        load_layout(p)
+
+
+def test_inspect_command(photos: dict[str, Path]) -> None:
+    from wocheck.cli import app
+
+    res = CliRunner().invoke(app, ["inspect", str(photos["no_tick"]), "--slot", "service_form", "--format", "json"])
+    doc: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[0])
+    assert [f["check"] for f in doc["findings"]] == ["form.no_tick"]
+    assert doc["findings"][0]["clause"] == 45
+    assert doc["measurements"]["form"]["fields"]["service_type"]["ticked"] == []
+    assert res.exit_code == 1
