@@ -33,6 +33,7 @@ from wocheck.metrics.codes import (
     normalize_contrast,
     rotate,
     sharpen,
+    skew_angle,
     upscale,
 )
 from wocheck.pipeline.work import PhotoResult
@@ -82,6 +83,20 @@ def test_dominant_orientation_follows_rotation(angle: float) -> None:
     back = deskew_angle(direction)
     # rotating by the deskew angle undoes the rotation (modulo 180)
     assert min(abs((angle + back) % 180), 180 - abs((angle + back) % 180)) < 4
+
+
+@given(st.floats(-40, 40))
+@settings(max_examples=15, deadline=None)
+def test_skew_angle_undoes_a_turned_label(angle: float) -> None:
+    label = np.full((300, 500), 255, np.uint8)
+    label[40:200, 40:460:6] = 0  # bars
+    label[40:200, 41:460:6] = 0
+    cv2.rectangle(label, (5, 5), (494, 294), 0, 3)  # the sticker's border, at right angles to the bars
+    turned = rotate(label, angle)
+    skew, share = skew_angle(turned)
+    assert -45 <= skew <= 45 and 0 <= share <= 1
+    assert abs(skew + angle) < 2.5  # rotating by `skew` brings it back
+    assert skew_angle(np.full((50, 50), 9, np.uint8)) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("fn", [normalize_contrast, lambda g: upscale(g, 2), sharpen, binarize,

@@ -52,12 +52,11 @@ from wocheck.metrics.codes import (
     CodeRegion,
     binarize,
     code_regions,
-    deskew_angle,
-    dominant_orientation,
     downscale_to,
     normalize_contrast,
     rotate,
     sharpen,
+    skew_angle,
     upscale,
 )
 from wocheck.records import Finding, Order, Slot
@@ -96,7 +95,8 @@ class CodeThresholds(BaseModel):
     sharpen_amount: float = Field(1.0, ge=0, le=5)  # unsharp-mask strength
     clahe_clip: float = Field(2.0, gt=0, le=40)  # CLAHE clip limit at the "contrast" step
     binarize_block_frac: float = Field(0.08, gt=0, le=1)  # adaptive-threshold block, fraction of short side
-    deskew_min_deg: float = Field(8.0, ge=0, le=45)  # deskew a 1D region only when this far off-axis
+    deskew_min_deg: float = Field(2.0, ge=0, le=45)  # deskew a crop only when turned this far off-axis
+    deskew_min_share: float = Field(0.2, ge=0, le=1)  # ... and straight edges carry this share of its energy
     linear_min_coherence: float = Field(0.5, ge=0, le=1)  # region coherence that marks a 1D code
     engine_max_pixels: int = Field(12_000_000, ge=10_000)  # px: larger views are refused by the adapters
     engine_timeout_s: float = Field(2.0, gt=0, le=60)  # s: a view taking longer is recorded as an overrun
@@ -207,6 +207,7 @@ class _Reader:
         self.order_spec = order_spec
         self.engines = engines
         self.out = LabelReading()
+        self.stop_early = True
         self._seen: set[tuple[str, str]] = set()
 
     # which kinds the label must carry: the nameplate's own model once its SN is read, else the order's
@@ -230,7 +231,7 @@ class _Reader:
 
     def done(self) -> bool:
         self.out.wanted = self.wanted()
-        return self.out.wanted <= self.out.kinds()
+        return self.stop_early and self.out.wanted <= self.out.kinds()
 
     def add(self, code: DecodedCode, step: str, source: str = "barcode", confidence: float = 1.0) -> bool:
         key = (code.symbology.value, code.text)
@@ -317,10 +318,15 @@ def _ocr_values(words: Sequence[tuple[str, float]], cfg: Config, min_conf: float
 
 
 def read_label(photo: DecodedPhoto, cfg: Config, th: CodeThresholds, *, order_spec: ModelSpec | None = None,
-               engines: Sequence[BarcodeEngine] | None = None) -> LabelReading:
-    """Read the codes of one code-label photo with the ladder of views (module docstring)."""
+               engines: Sequence[BarcodeEngine] | None = None, stop_early: bool = True) -> LabelReading:
+    """Read the codes of one code-label photo with the ladder of views (module docstring).
+
+    ``order_spec``: the order's model (which kinds the label must carry until its SN says otherwise).
+    ``stop_early=False`` climbs every rung whatever was read (to measure what the ladder can read).
+    """
     t0 = time.perf_counter()
     r = _Reader(photo, cfg, th, order_spec, engines if engines is not None else default_engines())
+    r.stop_early = stop_early
     try:
         _ladder(r)
     finally:
@@ -351,19 +357,19 @@ def _ladder(r: _Reader) -> None:
         r.out.regions.append(box)
         if not _covered(box, r.out.codes):
             pending.append((reg, box))
-    if max(W, H) <= th.crop_max_side and not any(b == (0, 0, W, H) for _, b in pending):
-        # A small photo (or a close-up): the whole frame is one more candidate, at full resolution.
+    if (not pending or max(W, H) <= th.preview_side) and max(W, H) <= th.crop_max_side \
+            and not any(b == (0, 0, W, H) for _, b in pending):
+        # A small photo, or no code-like region: the whole frame is one more candidate, at full resolution.
         whole = CodeRegion(box=(0, 0, small.shape[1], small.shape[0]), rect=((0, 0), (0, 0), 0.0),
                            angle_deg=regions[0].angle_deg if regions else 0.0,
                            coherence=regions[0].coherence if regions else 0.0, energy=0.0, fill=1.0)
         pending.append((whole, (0, 0, W, H)))
-    crops: dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+    crops: dict[tuple[int, int, int, int], _Crop] = {}
 
-    def crop_of(box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def crop_of(box: tuple[int, int, int, int]) -> _Crop:
         if box not in crops:
-            c = photo.crop_gray(box)
-            c, k = downscale_to(c, th.crop_max_side)
-            crops[box] = (np.ascontiguousarray(c), _affine_scale(1 / k, box[0], box[1]))
+            c, k = downscale_to(photo.crop_gray(box), th.crop_max_side)
+            crops[box] = _Crop(np.ascontiguousarray(c), _affine_scale(1 / k, box[0], box[1]))
         return crops[box]
 
     yielded: set[tuple[int, int, int, int]] = set()
@@ -393,36 +399,51 @@ def _ladder(r: _Reader) -> None:
         _ocr_fallback(r, cands, crop_of)
 
 
+_SKEW_SIDE = 500  # px: a crop's skew is measured on a copy this size (its borders and bars stay resolved)
+
+
+class _Crop:
+    """A full-resolution crop, its map to full-size px, and its skew (measured once, when first asked)."""
+
+    def __init__(self, img: np.ndarray, a: np.ndarray) -> None:
+        self.img = img
+        self.a = a
+        self._skew: tuple[float, float] | None = None
+
+    @property
+    def skew(self) -> tuple[float, float]:
+        if self._skew is None:
+            self._skew = skew_angle(self.img, max_side=_SKEW_SIDE)
+        return self._skew
+
+
 def _view(step: str, reg: CodeRegion, box: tuple[int, int, int, int], crop_of: Any,
           th: CodeThresholds) -> tuple[np.ndarray, np.ndarray] | None:
-    crop, a = crop_of(box)
+    """One rung of the ladder for one region: the image to decode and its map to full-size px (or None)."""
+    c: _Crop = crop_of(box)
+    crop, a = c.img, c.a
     if crop.size == 0:
         return None
     if step == "crop":
         return crop, a
+    ang, share = c.skew
+    skewed = share >= th.deskew_min_share and abs(ang) >= th.deskew_min_deg
+    if step == "deskew":
+        if not skewed:
+            return None
+        return rotate(crop, ang), _compose(a, _rotation_inverse(crop.shape, ang))  # type: ignore[arg-type]
     if step == "contrast":
         return normalize_contrast(crop, clip_limit=th.clahe_clip), a
-    if step == "upscale":
+    if step == "upscale":  # small codes: enlarge, sharpen, and straighten when turned
         if max(crop.shape) >= th.upscale_below_side:
             return None
         up = sharpen(upscale(crop, th.upscale_factor), sigma=th.sharpen_sigma, amount=th.sharpen_amount)
-        return up, _compose(a, _affine_scale(1 / th.upscale_factor))
+        a_up = _compose(a, _affine_scale(1 / th.upscale_factor))
+        if not skewed:
+            return up, a_up
+        return rotate(up, ang), _compose(a_up, _rotation_inverse(up.shape, ang))  # type: ignore[arg-type]
     if step == "binarize":
         return binarize(normalize_contrast(crop, clip_limit=th.clahe_clip), block_frac=th.binarize_block_frac), a
-    if step == "deskew":
-        direction, coherence = dominant_orientation(crop)
-        if max(coherence, reg.coherence) < th.linear_min_coherence:
-            return None
-        ang = deskew_angle(direction)
-        if abs(ang) < th.deskew_min_deg or abs(abs(ang) - 90) < th.deskew_min_deg:
-            return None
-        img = crop
-        inner = np.eye(3)[:2]
-        if max(crop.shape) < th.upscale_below_side:
-            img = sharpen(upscale(crop, th.upscale_factor), sigma=th.sharpen_sigma, amount=th.sharpen_amount)
-            inner = _affine_scale(1 / th.upscale_factor)
-        rot = rotate(img, ang)
-        return rot, _compose(_compose(a, inner), _rotation_inverse(img.shape, ang))  # type: ignore[arg-type]
     raise ValueError(f"unknown ladder step {step!r}")
 
 
@@ -432,14 +453,15 @@ def _ocr_fallback(r: _Reader, regions: Sequence[tuple[CodeRegion, tuple[int, int
     th = r.th
     r.out.ocr_tried = True
     t0 = time.perf_counter()
-    for reg, box in regions:
-        crop, a = crop_of(box)
+    for _reg, box in regions:
+        c = crop_of(box)
+        crop, a = c.img, c.a
         if crop.size == 0:
             continue
         img, k = downscale_to(crop, th.ocr_max_side)
         inner = _affine_scale(1 / k)
-        direction, coherence = dominant_orientation(img)
-        ang = deskew_angle(direction) if max(coherence, reg.coherence) >= th.linear_min_coherence else 0.0
+        ang, share = c.skew
+        ang = ang if share >= th.deskew_min_share else 0.0
         if abs(ang) >= th.deskew_min_deg:
             rimg = rotate(img, ang)
             inner = _compose(inner, _rotation_inverse(img.shape, ang))  # type: ignore[arg-type]

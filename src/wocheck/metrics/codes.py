@@ -77,10 +77,14 @@ def structure_tensor(gray: Gray, window: int) -> tuple[NDArray[np.float32], NDAr
     jyy = cv2.blur(gy * gy, k)
     jxy = cv2.blur(gx * gy, k)
     energy = jxx + jyy
-    diff = np.sqrt((jxx - jyy) ** 2 + 4 * jxy * jxy)
-    coherence = np.where(energy > 1e-6, diff / np.maximum(energy, 1e-6), 0).astype(np.float32)
-    angle = (np.degrees(0.5 * np.arctan2(2 * jxy, jxx - jyy)) % 180).astype(np.float32)
-    return np.clip(energy, 0, 1).astype(np.float32), np.clip(coherence, 0, 1), angle
+    dxx = jxx - jyy
+    jxy2 = 2 * jxy
+    diff = cv2.magnitude(dxx, jxy2)
+    coherence = diff / np.maximum(energy, np.float32(1e-6))
+    coherence[energy <= 1e-6] = 0
+    angle = cv2.phase(dxx, jxy2, angleInDegrees=True) * np.float32(0.5)  # 0..180
+    angle[angle >= 180] -= 180
+    return np.clip(energy, 0, 1), np.clip(coherence, 0, 1), angle
 
 
 def code_regions(gray: Gray, *, window_frac: float = 0.012, min_energy: float = 0.02,
@@ -133,26 +137,54 @@ def code_regions(gray: Gray, *, window_frac: float = 0.012, min_energy: float = 
     return out[:max_regions]
 
 
-def dominant_orientation(gray: Gray, *, window: int = 5, max_side: int = 800) -> tuple[float, float]:
-    """(gradient direction 0..180°, coherence 0..1) of the whole image, energy-weighted.
+def dominant_orientation(gray: Gray, *, window: int = 7, max_side: int = 800,
+                         min_local_coherence: float = 0.8) -> tuple[float, float]:
+    """(gradient direction 0..180°, share 0..1) of the image's straight, parallel edges.
 
-    For a crop around a 1D code taken at a resolution where its bars are resolved, the direction is across
-    the bars (0: bars vertical). A uniform or empty image gives (0, 0). Computed on a copy shrunk to
+    Pixels whose local structure (a ``window``-px structure tensor) is strongly one-directional
+    (coherence ≥ ``min_local_coherence``: bars, label borders, not text strokes or QR modules) vote for
+    their gradient direction, weighted by energy; the result is their mean direction and the share of the
+    image's gradient energy that such pixels carry. For a crop around a 1D code the direction is across the
+    bars (0: bars vertical). A uniform or empty image gives (0, 0). Computed on a copy shrunk to
     ``max_side`` (orientation does not depend on size while the bars stay resolved).
     """
     g, _ = downscale_to(as_gray(gray), max_side)
     if g.size == 0 or min(g.shape) < 3:
         return 0.0, 0.0
-    f = g.astype(np.float32) / 255.0
-    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
-    jxx, jyy, jxy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())
-    e = jxx + jyy
-    if e <= 1e-9:
+    energy, coherence, angle = structure_tensor(g, window)
+    total = float(energy.sum())
+    if total <= 1e-9:
         return 0.0, 0.0
-    coh = math.sqrt((jxx - jyy) ** 2 + 4 * jxy * jxy) / e
-    ang = (math.degrees(0.5 * math.atan2(2 * jxy, jxx - jyy))) % 180
-    return ang, min(1.0, coh)
+    sel = coherence >= min_local_coherence
+    w = energy[sel].astype(np.float64)
+    if w.sum() <= 1e-12:
+        return 0.0, 0.0
+    a = np.radians(angle[sel].astype(np.float64) * 2)
+    direction = (math.degrees(math.atan2(float((np.sin(a) * w).sum()), float((np.cos(a) * w).sum()))) / 2) % 180
+    return direction, min(1.0, float(w.sum()) / total)
+
+
+def skew_angle(gray: Gray, *, window: int = 7, max_side: int = 800,
+               min_local_coherence: float = 0.8) -> tuple[float, float]:
+    """(rotation in degrees within ±45, share 0..1) that turns the image's straight edges onto the axes.
+
+    Like `dominant_orientation`, but edges at right angles vote together (directions modulo 90°, by
+    quadrupled angles): bars and a label's four borders all say how far the label is turned. Rotating the
+    image by the returned angle with `rotate` makes them horizontal/vertical. A uniform or empty image
+    gives (0, 0).
+    """
+    g, _ = downscale_to(as_gray(gray), max_side)
+    if g.size == 0 or min(g.shape) < 3:
+        return 0.0, 0.0
+    energy, coherence, angle = structure_tensor(g, window)
+    total = float(energy.sum())
+    sel = coherence >= min_local_coherence
+    w = energy[sel].astype(np.float64)
+    if total <= 1e-9 or w.sum() <= 1e-12:
+        return 0.0, 0.0
+    a = np.radians(angle[sel].astype(np.float64) * 4)
+    skew = math.degrees(math.atan2(float((np.sin(a) * w).sum()), float((np.cos(a) * w).sum()))) / 4
+    return skew, min(1.0, float(w.sum()) / total)
 
 
 def normalize_contrast(gray: Gray, *, clip_limit: float = 2.0, tiles: int = 4) -> Gray:
