@@ -136,7 +136,7 @@ def draw_qr(cov: np.ndarray, x: float, y: float, payload: str, module_px: float)
 
 def _rounded_mask(h: int, w: int, x: float, y: float, ww: float, hh: float, r: float) -> np.ndarray:
     """Anti-aliased rounded-rectangle mask (float32 0..1) of the box (x, y, ww, hh) with radius r."""
-    ss = 4
+    ss = 2
     m = np.zeros((h, w), np.uint8)
     big = Image.new("L", (int(ww * ss), int(hh * ss)), 0)
     ImageDraw.Draw(big).rounded_rectangle([0, 0, int(ww * ss) - 1, int(hh * ss) - 1], radius=int(r * ss), fill=255)
@@ -162,7 +162,7 @@ def _body(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, str]:
                             interpolation=cv2.INTER_LINEAR)
         lum = 1 + 0.035 * streak + 0.06 * _smooth(rng, h, w, 3)
     else:  # fine moulded grain
-        lum = 1 + 0.012 * rng.standard_normal((h, w), dtype=np.float32) + 0.03 * _smooth(rng, h, w, 4)
+        lum = 1 + 0.04 * (rng.random((h, w), dtype=np.float32) - 0.5) + 0.03 * _smooth(rng, h, w, 4)
     return b[None, None, :] * lum[..., None], kind
 
 
@@ -177,7 +177,7 @@ def _sticker_material(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndar
         lum = 1 + 0.02 * streak + sheen + 0.02 * _smooth(rng, h, w, 3)
     else:
         b = np.asarray((242, 243, 243), np.float32) * rng.uniform(0.97, 1.01)
-        lum = 1 + 0.006 * rng.standard_normal((h, w), dtype=np.float32) + 0.01 * _smooth(rng, h, w, 3)
+        lum = 1 + 0.02 * (rng.random((h, w), dtype=np.float32) - 0.5) + 0.01 * _smooth(rng, h, w, 3)
     return b[None, None, :] * lum[..., None], kind
 
 
@@ -384,18 +384,21 @@ def _cut_codes(img: np.ndarray, rng: np.random.Generator, regions: dict[str, tup
             jit = rng.normal(0, k, 4)
             poly = np.array([[cx - tw / 2 + jit[0], y - pad], [cx + tw / 2 + jit[1], y - pad],
                              [cx + tw / 2 + jit[2], y + h + pad], [cx - tw / 2 + jit[3], y + h + pad]])
-            mask = np.zeros((H, W), np.uint8)
-            cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+            bx0, by0 = np.floor(poly.min(axis=0)).astype(int) - 2
+            bx1, by1 = np.ceil(poly.max(axis=0)).astype(int) + 2
+            bx0, by0 = max(bx0, 0), max(by0, 0)
+            bh, bw = by1 - by0, bx1 - bx0
+            mask = np.zeros((bh, bw), np.uint8)
+            cv2.fillPoly(mask, [np.round((poly - [bx0, by0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
             a = mask.astype(np.float32)[..., None] / 255.0
             # tape: slightly uneven, with a soft sheen across it and a faint see-through at its edges
-            tex = 1 + 0.02 * _smooth(rng, H, W, 30)[..., None] + 0.06 * _smooth(rng, H, W, 3)[..., None]
+            tex = 1 + 0.02 * _smooth(rng, bh, bw, 12)[..., None] + 0.06 * _smooth(rng, bh, bw, 3)[..., None]
             edge = cv2.GaussianBlur(mask, (0, 0), 0.8 * k).astype(np.float32)[..., None] / 255.0
             a = a * (0.9 + 0.1 * edge)
-            img[:] = img * (1 - a) + (tape_col * tex) * a
+            sub = img[by0:by1, bx0:bx1]
+            sub[:] = sub * (1 - a) + (tape_col * tex) * a
             covered.append(key)
-            bx0, by0 = poly.min(axis=0)
-            bx1, by1 = poly.max(axis=0)
-            regions[f"tape:{key}"] = (int(bx0), int(by0), int(bx1 - bx0), int(by1 - by0))
+            regions[f"tape:{key}"] = (int(bx0), int(by0), int(bw), int(bh))
         return {"how": how, "covered": covered}
     # torn: everything right of a ragged, roughly vertical line through the codes is gone (body shows)
     xs_mid = [regions[c][0] + regions[c][2] * 0.5 for c in code_keys if c != "qr"]
@@ -404,23 +407,24 @@ def _cut_codes(img: np.ndarray, rng: np.random.Generator, regions: dict[str, tup
     bot = np.array([tx + rng.normal(0, 4 * k), sy + sh + 2.0])
     line = _ragged(rng, top, bot, rough=3 * k)
     poly = np.vstack([line, [[sx + sw + 5, sy + sh + 5], [sx + sw + 5, sy - 5]]])
-    mask = np.zeros((H, W), np.uint8)
-    cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-    # whatever lay under: the body, with white paper fibres and adhesive residue left on it
-    # residue: faint whitish adhesive/paper patches, strongest near the tear
-    dist = np.abs(np.arange(W, dtype=np.float32)[None, :] - tx) / (8 * k)
-    near = np.clip(1.2 - dist, 0, 1)
-    resid = np.clip(_smooth(rng, H, W, 90) * 0.5 + 0.1, 0, 1) * (0.03 + 0.5 * near)
-    on_sticker = np.zeros((H, W), np.float32)
-    on_sticker[sy:sy + sh, sx:sx + sw] = 1
-    resid = (resid * on_sticker)[..., None] * 0.6
-    under = body * (1 - resid) + np.float32(225) * resid
-    # the sticker's edge shadow goes with it: replace a little beyond the sticker too
+    # work in the window that the tear can touch: the sticker right of the line, plus its edge shadow
     e = int(1.5 * k)
-    inside = np.zeros((H, W), np.float32)
-    inside[sy - e:sy + sh + e, sx:sx + sw + e] = 1
-    a = (mask.astype(np.float32) / 255.0 * inside)[..., None]
-    img[:] = img * (1 - a) + under * a
+    wx0 = max(int(np.floor(line[:, 0].min())) - 2, 0)
+    wy0, wx1, wy1 = max(sy - e, 0), min(sx + sw + e, W), min(sy + sh + e, H)
+    wh, ww = wy1 - wy0, wx1 - wx0
+    mask = np.zeros((wh, ww), np.uint8)
+    cv2.fillPoly(mask, [np.round((poly - [wx0, wy0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+    # whatever lay under: the body, with faint whitish adhesive/paper residue, strongest near the tear
+    dist = np.abs(np.arange(wx0, wx1, dtype=np.float32)[None, :] - tx) / (8 * k)
+    near = np.clip(1.2 - dist, 0, 1)
+    resid = np.clip(_smooth(rng, wh, ww, 40) * 0.5 + 0.1, 0, 1) * (0.5 * near)
+    on_sticker = np.zeros((wh, ww), np.float32)
+    on_sticker[sy - wy0:sy + sh - wy0, max(sx - wx0, 0):sx + sw - wx0] = 1
+    resid = (resid * on_sticker)[..., None] * 0.6
+    under = body[wy0:wy1, wx0:wx1] * (1 - resid) + np.float32(225) * resid
+    a = (mask.astype(np.float32) / 255.0)[..., None]  # the sticker's edge shadow goes with it too
+    sub = img[wy0:wy1, wx0:wx1]
+    sub[:] = sub * (1 - a) + under * a
     # the QR sits on the right: if the tear left it whole, tear off its corner too
     if "qr" in regions:
         qx, qy, qw, qh = regions["qr"]
@@ -428,8 +432,8 @@ def _cut_codes(img: np.ndarray, rng: np.random.Generator, regions: dict[str, tup
             a2 = np.zeros((H, W), np.uint8)
             c = np.array([[qx - 2 * k, qy + qh * 0.45], [qx + qw * 0.6, qy - 2 * k], [qx - 3 * k, qy - 3 * k]])
             cv2.fillPoly(a2, [np.round(c).astype(np.int32)], 255)
-            a2f = a2.astype(np.float32)[..., None] / 255.0
-            img[:] = img * (1 - a2f) + under * a2f
-    ys, xs = np.nonzero(a[..., 0] > 0.5)
-    regions["torn"] = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+            img[a2 > 0] = body[a2 > 0]
+    ys, xs = np.nonzero(mask > 127)
+    regions["torn"] = (int(xs.min()) + wx0, int(ys.min()) + wy0, int(xs.max() - xs.min() + 1),
+                       int(ys.max() - ys.min() + 1))
     return {"how": how, "tear_x": round(tx, 1)}
