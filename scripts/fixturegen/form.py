@@ -249,7 +249,7 @@ def add_stain(img: np.ndarray, rng: np.random.Generator, k: float, kind: str | N
         pad = int(r * 2.6)
         x0, y0 = int(max(cx - pad, 0)), int(max(cy - pad, 0))
         x1, y1 = int(min(cx + pad, w)), int(min(cy + pad, h))
-        rho, th = _radial_blob(rng, y1 - y0, x1 - x0, cx - x0, cy - y0, r, 0.9, 9)
+        rho, th = _radial_blob(rng, y1 - y0, x1 - x0, cx - x0, cy - y0, r, 0.4, 12)
         a_local = np.clip((1.15 - rho) * 6, 0, 1) * 0.93
         yy, xx = np.mgrid[0:y1 - y0, 0:x1 - x0].astype(np.float32)
         for _ in range(int(rng.integers(6, 18))):  # splatter droplets
@@ -495,9 +495,14 @@ def render_form(rng: np.random.Generator, fields: dict[str, str], defects: froze
     }
     if signature:
         info["signature_box"] = signature["ink_box"]
+    markers = {n[len("marker:"):]: b for n, b in regions.items() if n.startswith("marker:")}
     if "stain" in defects:
+        before = {n: img[y:y + bh, x:x + bw].astype(np.int16) for n, (x, y, bw, bh) in markers.items()}
         st = add_stain(img, rng, k)
         regions["stain"] = st["box"]
+        # which ArUco markers the stain darkened noticeably (they may then be unreadable)
+        st["markers_hit"] = [n for n, (x, y, bw, bh) in markers.items()
+                             if np.abs(img[y:y + bh, x:x + bw].astype(np.int16) - before[n]).mean() > 4]
         info["defects"]["stain"] = st
     if "mild_fold" in defects:
         img, alpha, fi = add_creases(img, alpha, rng, k, "mild_fold")
@@ -508,6 +513,7 @@ def render_form(rng: np.random.Generator, fields: dict[str, str], defects: froze
     if "torn_corner" in defects:
         tc = add_torn_corner(img, alpha, rng, k)
         regions["torn_corner"] = tc["box"]
+        tc["markers_hit"] = [n for n, (x, y, bw, bh) in markers.items() if (alpha[y:y + bh, x:x + bw] < 128).any()]
         info["defects"]["torn_corner"] = tc
     opaque = bool(alpha.min() == 255)
     return FlatObject(kind="form", image=img, alpha=None if opaque else alpha, regions=regions, info=info)
