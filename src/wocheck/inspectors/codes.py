@@ -103,7 +103,12 @@ class CodeThresholds(BaseModel):
     ocr: bool = True  # read the human-readable line when no barcode gives a kind
     ocr_max_side: int = Field(1600, ge=100, le=6000)  # px: OCR crops are shrunk to this long side
     ocr_timeout_s: float = Field(2.0, gt=0, le=60)
-    ocr_min_confidence: float = Field(0.6, ge=0, le=1)  # word confidence (0..1) an OCR token needs
+    ocr_min_confidence: float = Field(0.0, ge=0, le=1)  # word confidence (0..1) an OCR token needs
+    # (0: tesseract's LSTM gives correct whitelisted words confidence 0 on these labels; the format check
+    # -- catalog model code, month, Luhn, MAC key -- is the gate, and an OCR reading that disagrees with the
+    # order goes to review)
+    ocr_psms: list[int] = Field(default_factory=lambda: [6, 11])  # tesseract page-segmentation modes tried
+    ocr_max_crops: int = Field(3, ge=1, le=20)  # OCR'd crops per photo: the label (regions' union), regions
     barcode_confidence: float = Field(0.99, ge=0, le=1)  # finding confidence for a checksummed barcode read
     unreadable_confidence: float = Field(0.95, ge=0, le=1)  # finding confidence for "no code read"
 
@@ -388,15 +393,16 @@ def _ladder(r: _Reader) -> None:
     # (the whole-frame candidate, energy 0, is no region a reviewer needs pointed out)
     r.out.unread_regions = [box for reg, box in pending if box not in yielded and reg.energy > 0]
     if th.ocr and ({"sn", "imei", "mac"} & set(r.out.missing())) and regions:
-        # The printed lines sit beside the bars, in or next to the regions: each region, then their union.
+        # The printed lines sit beside the bars, in or next to the regions: their union (the label) first,
+        # then the regions, largest first.
         cands = [(reg, box) for reg, box in zip(regions, r.out.regions, strict=False)]
         if len(cands) > 1:
             x0 = min(b[0] for _, b in cands)
             y0 = min(b[1] for _, b in cands)
             x1 = max(b[0] + b[2] for _, b in cands)
             y1 = max(b[1] + b[3] for _, b in cands)
-            cands.append((regions[0], _expand((x0, y0, x1 - x0, y1 - y0), th.crop_margin_frac / 2, W, H)))
-        _ocr_fallback(r, cands, crop_of)
+            cands.insert(0, (regions[0], _expand((x0, y0, x1 - x0, y1 - y0), th.crop_margin_frac / 2, W, H)))
+        _ocr_fallback(r, cands[:th.ocr_max_crops], crop_of)
 
 
 _SKEW_SIDE = 500  # px: a crop's skew is measured on a copy this size (its borders and bars stay resolved)
@@ -467,7 +473,7 @@ def _ocr_fallback(r: _Reader, regions: Sequence[tuple[CodeRegion, tuple[int, int
             inner = _compose(inner, _rotation_inverse(img.shape, ang))  # type: ignore[arg-type]
             img = rimg
         a_full = _compose(a, inner)
-        for psm in (11, 6):
+        for psm in th.ocr_psms:
             res = ocr(img, lang="eng", psm=psm, whitelist=_OCR_ALPHABET, timeout_s=th.ocr_timeout_s)
             if res.error is not None:
                 r.out.engine_errors.append({"engine": res.engine or "tesseract", "step": "ocr",
