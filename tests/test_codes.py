@@ -329,3 +329,30 @@ def test_cli_inspect_lists_codes(tmp_path: Path) -> None:
     assert {("sn", SN8), ("imei", IMEI), ("mac", MAC)} <= kinds
     assert all({"kind", "symbology", "text", "box", "engine"} <= set(c) for c in doc["codes"])
     assert doc["findings"] == []
+
+
+# --- OCR fallback -----------------------------------------------------------------------------------------
+
+
+def test_ocr_fallback_reads_the_printed_sn_when_no_barcode_engine_can(tmp_path: Path, cfg: Config) -> None:
+    p = tmp_path / "ocr.jpg"
+    save_jpeg(photograph(render_label("NVK6A2412000731"), canvas=(1600, 1200), scale=1.3), p)
+    r = read_label(load_photo(p), cfg, CodeThresholds(), engines=[])
+    assert r.ocr_tried
+    got = [(v.kind, v.value, c.source) for c in r.codes for v in c.values]
+    assert ("sn", "NVK6A2412000731", "ocr") in got
+
+
+def test_ocr_tokens_pass_only_the_format_check(cfg: Config) -> None:
+    from wocheck.inspectors.codes import _ocr_values
+
+    def kinds(*words: str) -> list[tuple[str, str]]:
+        return [(v.kind, v.value) for v, _ in _ocr_values([(w, 0.9) for w in words], cfg, 0.0)]
+
+    assert kinds("SN:NVK6A24I2OOO731") == [("sn", "NVK6A2412000731")]  # I/O confusions in digit places
+    assert kinds("NVK9Z2412000731") == []  # no such model code in the catalog
+    assert kinds("NVK6A2413000731") == []  # month 13
+    assert kinds("490154203237518") == [("imei", "490154203237518")]
+    assert kinds("490154203237517") == []  # Luhn fails
+    assert kinds("MAC:", "A4:CF:12:3B:9E:01") == [("mac", "A4CF123B9E01")]
+    assert kinds("A4CF123B9E01") == []  # 12 hex digits without their key: could be anything

@@ -525,8 +525,9 @@ def inspect_code_label(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutpu
     entries = [e for c in reading.codes for e in c.entries()]
     missing = [{"kind": k, "reason": _missing_reason(reading, k)[0], "reason_zh": _missing_reason(reading, k)[1]}
                for k in reading.missing()]
-    ann = [Annotation("polygon", c.code.quad, label=f"{'/'.join(v.kind for v in c.values)}: "
-                      f"{c.values[0].value if len(c.values) == 1 else c.code.symbology.value}", ok=True)
+    ann = [Annotation("polygon", c.code.quad, ok=True,
+                      label=f"{c.values[0].kind}: {c.values[0].value}" if len(c.values) == 1
+                      else f"{c.code.symbology.value}: {'+'.join(v.kind for v in c.values)}")
            for c in reading.codes]
     ann += [Annotation("box", quad_from_rect(*b), label="unread code", ok=False) for b in reading.unread_regions]
     meas = {"ms": reading.ms, "views": reading.views, "last_step": reading.last_step, "regions": len(reading.regions),
