@@ -32,6 +32,7 @@ from fixturegen.placeholders import renderers  # noqa: E402
 
 log = logging.getLogger("make_fixtures")
 GENERATOR_VERSION = 1
+MIRRORABLE = {"pipeline_45", "install_env", "fault_part"}  # scenes without lettering
 FORM_MASTER_WIDTH_PX = 2480  # the print master's width at 300 dpi (models/forms/nvk-service-form-v1.png)
 
 
@@ -102,7 +103,7 @@ def render_photo(order: OrderPlan, photo: PhotoPlan, index: int, seed: int) -> t
         base, info = scenes.draw_extreme_closeup(rng, full)
     else:
         base, info = scenes.DRAW[photo.content](rng, shot.size, **photo.scene_kw)
-        base = reframe(rng, base)
+        base = reframe(rng, base, mirror=photo.content in MIRRORABLE)
     return expose(rng, base, shot), info
 
 

@@ -225,12 +225,15 @@ def _fraction_inside(quad: np.ndarray, W: int, H: int) -> float:
     return float(inner) / float(max(total, 1))
 
 
-def reframe(rng: np.random.Generator, img: np.ndarray, zoom: tuple[float, float] = (1.0, 1.4),
-            rotation_deg: float = 5.0, perspective: float = 0.05) -> np.ndarray:
+def reframe(rng: np.random.Generator, img: np.ndarray, zoom: tuple[float, float] = (1.0, 1.5),
+            rotation_deg: float = 5.0, perspective: float = 0.05, mirror: bool = False) -> np.ndarray:
     """A hand-held viewpoint on a drawn scene: random zoom, off-centre framing, roll and keystone.
 
-    Two photos of one scene drawn by two orders never frame it alike, as with real phones.
+    Two photos of one scene drawn by two orders never frame it alike, as with real phones. ``mirror``: the
+    scene may be seen from its other side (half the time), for scenes without lettering.
     """
+    if mirror and rng.random() < 0.5:
+        img = img[:, ::-1]
     H, W = img.shape[:2]
     z = rng.uniform(*zoom)
     a = math.radians(rng.normal(0, rotation_deg / 2))

@@ -108,6 +108,7 @@ class Spec:
     needs_label: bool = False  # needs a readable nameplate photo
     night2: bool = False  # only in a later night
     review: bool = False  # the contract allows / expects a review verdict
+    exif: str | None = None  # "needs" EXIF (with GPS) to show, or "strips" it
 
 
 def _s(*a: str) -> frozenset[str]:
@@ -199,14 +200,14 @@ HARD_CASES: list[Spec] = [
     Spec("network_symptom_ok", None, types=REPAIR, model="net", family="symptom"),
     Spec("other_symptom_with_note", None, types=REPAIR, family="symptom"),
     Spec("two_labels_one_blurred", None, family="label"),
-    Spec("exif_orientation_6", None, family="orientation"),
-    Spec("no_exif", None, family="exif"),
-    Spec("no_gps", None, family="exif"),
-    Spec("gps_scatter", None, family="gps"),
+    Spec("exif_orientation_6", None, exif="needs", family="orientation"),
+    Spec("no_exif", None, exif="strips", family="exif"),
+    Spec("no_gps", None, exif="strips", family="exif"),
+    Spec("gps_scatter", None, exif="needs", family="gps"),
     Spec("customer_datum_wgs84", None, family="gps"),
-    Spec("phone_firmware_software", None, family="software"),
+    Spec("phone_firmware_software", None, exif="needs", family="software"),
     Spec("form_uploaded_20h", None, family="form_time"),
-    Spec("captured_30min_before_dispatch", None, family="time"),
+    Spec("captured_30min_before_dispatch", None, exif="needs", family="time"),
     Spec("form_upside_down", None, family="form"),
     Spec("form_mild_fold", None, family="form"),
     Spec("form_borderline_blur", None, family="form"),
@@ -270,6 +271,8 @@ def _compatible(chosen: list[Spec], s: Spec) -> bool:
     if any(c.family == s.family for c in chosen if s.family):
         return False
     if s.clause is not None and any(c.clause == s.clause for c in chosen):
+        return False
+    if {c.exif for c in [*chosen, s]} >= {"needs", "strips"}:
         return False
     label_bad = any(c.family == "label" and c.clause for c in [*chosen, s])
     needs_label = any(c.needs_label for c in [*chosen, s])
@@ -461,12 +464,17 @@ class NightPlanner:
         queue = list(pool)
         hard_queue = list(HARD_CASES)
         plans: list[list[Spec]] = []
+        # the first pass through the defects and hard cases must place each of them (coverage); later
+        # nights and later passes take 1-3 per order
+        first_pass = first_pass_h = self.night == 1
         clean_left = len(clean_idx)
         defective_left = self.n - clean_left
         for i in range(self.n):
             if i in clean_idx:
                 # enough hard cases per clean order that every one of them appears
-                want_h = max(int(rng.integers(1, 4)), -(-len(hard_queue) // max(clean_left, 1)))
+                want_h = int(rng.integers(1, 4))
+                if first_pass_h:
+                    want_h = max(want_h, -(-len(hard_queue) // max(clean_left, 1)))
                 clean_left -= 1
                 chosen: list[Spec] = []
                 j = 0
@@ -477,11 +485,13 @@ class NightPlanner:
                         j += 1
                 if not hard_queue:
                     hard_queue = list(HARD_CASES)
+                    first_pass_h = False
                 plans.append(chosen)
                 continue
             # enough defects per defective order that the whole pool is used (coverage of every defect)
-            want = max(1 + int(rng.random() < 0.55) + int(rng.random() < 0.25),
-                       -(-len(queue) // max(defective_left, 1)))
+            want = 1 + int(rng.random() < 0.55) + int(rng.random() < 0.25)
+            if first_pass:
+                want = max(want, -(-len(queue) // max(defective_left, 1)))
             defective_left -= 1
             chosen = []
             j = 0
@@ -493,6 +503,7 @@ class NightPlanner:
             plans.append(chosen)
             if not queue:
                 queue = list(pool)
+                first_pass = False
         # what the last orders could not take goes to earlier defective orders that can
         used = {s.name for chosen in plans for s in chosen}
         for spec in [q for q in queue if q.name not in used]:
