@@ -48,6 +48,8 @@ PAPER_TINTS: dict[str, tuple[tuple[int, int, int], float]] = {
 # Printed ink of the form itself (BGR): near-black, slightly varying between print runs.
 PRINT_INK = (40, 38, 38)
 TEXT_FIELDS_MULTILINE_MIN_MM = 13.0  # a value box at least this tall may take two lines of writing
+OVERRUN_MAX_MM = 1.5  # how far a big hand may run past the box's right line
+SMALLEST_HAND_MM = 2.6  # people squeeze a long value into a short box down to about this size
 
 
 @functools.lru_cache(maxsize=1)
@@ -158,14 +160,25 @@ def _write_field(cov: np.ndarray, rng: np.random.Generator, text: str, box: tupl
     min_size = 3.4 * k
     while text_width(text, style, size) > avail and size > min_size:
         size *= 0.94
+    if text_width(text, style, size) > avail and not multiline:
+        # a long value in a short box: start nearer the left line and write smaller still
+        margin = min(margin, 1.0 * k)
+        avail = w - margin - 0.6 * k
+        while text_width(text, style, size) > avail and size > SMALLEST_HAND_MM * k:
+            size *= 0.95
     if text_width(text, style, size) > avail and multiline:
-        # wrap into two lines at the character nearest the middle
-        size = max(min_size, min(style.size * 0.85, h * 0.38))
+        # wrap into two lines at the character nearest the middle, each line fitted to the width
+        size = min(style.size * 0.9, h * 0.36)
         cut = len(text) // 2
         lines = [text[:cut], text[cut:]]
-    overrun = bool(rng.random() < 0.12)
-    if overrun:  # a big hand that crosses the box's lines a little
-        size *= rng.uniform(1.12, 1.25)
+        while max(text_width(ln, style, size) for ln in lines) > avail and size > min_size * 0.8:
+            size *= 0.95
+    # a big hand that crosses the box's lines a little (single lines only: two lines would collide)
+    grow = rng.uniform(1.12, 1.25)
+    overrun = len(lines) == 1 and bool(rng.random() < 0.12)
+    overrun = overrun and text_width(text, style, size * grow) <= avail + OVERRUN_MAX_MM * k
+    if overrun:
+        size *= grow
     slope = rng.normal(0, 0.012)
     line_h = size * 1.15
     top = y + (h - line_h * len(lines)) / 2
