@@ -27,6 +27,10 @@ def as_gray_float(img: NDArray[Any] | Any) -> FloatImage:
     a = np.asarray(img)
     if a.size == 0:
         return np.zeros((0, 0), np.float32)
+    if a.dtype == np.float32 and a.ndim == 2:  # fast path: already grey float in range (no copy)
+        lo, hi = float(a.min()), float(a.max())
+        if 0.0 <= lo and hi <= 1.0:  # NaN fails both comparisons
+            return a
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if a.dtype == np.bool_:

@@ -19,11 +19,12 @@ if TYPE_CHECKING:
 _PHOTO: dict[Slot, list[tuple[str, str]]] = {
     Slot.service_form: [("form", "wocheck.inspectors.form:inspect_form")],
     Slot.code_label: [("codes", "wocheck.inspectors.codes:inspect_code_label")],
-    Slot.pipeline_45: [],
-    Slot.install_env: [],
-    Slot.machine_running: [],
-    Slot.machine_overall: [],
-    Slot.fault_part: [],
+    Slot.pipeline_45: [("scenes", "wocheck.inspectors.scenes:inspect_scene"),
+                       ("pipes", "wocheck.inspectors.pipes:inspect_pipes")],
+    Slot.install_env: [("scenes", "wocheck.inspectors.scenes:inspect_scene")],
+    Slot.machine_running: [("scenes", "wocheck.inspectors.scenes:inspect_scene")],
+    Slot.machine_overall: [("scenes", "wocheck.inspectors.scenes:inspect_scene")],
+    Slot.fault_part: [("scenes", "wocheck.inspectors.scenes:inspect_scene")],
 }
 
 # Inspectors that look at every photo whatever its slot (hashes, capture metadata), run before the slot's.
