@@ -522,6 +522,7 @@ def render_form(rng: np.random.Generator, fields: dict[str, str], defects: froze
         info["defects"]["mild_fold"] = fi
     if "crumpled" in defects:
         img, alpha, ci = add_creases(img, alpha, rng, k, "crumpled")
+        ci["regions_shift_mm"] = "up to ~3 (boxes in regions are the unwarped layout)"
         info["defects"]["crumpled"] = ci
     if "torn_corner" in defects:
         tc = add_torn_corner(img, alpha, rng, k)
