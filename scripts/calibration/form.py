@@ -6,7 +6,9 @@ Two sources of labelled photos:
 - ``--render N --seed S --out DIR``: render N form photos with the fixture factory's form renderer and
   phone camera (scripts/fixturegen: the same defect presets as the committed fixtures), one defect or
   one hard-clean case per photo, with ``labels.jsonl`` beside them. Fast to regenerate at any size.
-- ``--labels DIR/labels.jsonl``: a set rendered before (``{"file", "order_type", "label"}`` a line).
+- ``--labels DIR/labels.jsonl``: a set rendered before (``{"file", "order_type", "label"}`` a line);
+- ``--fixtures DIR``: a fixture set made by scripts/make_fixtures.py (orders.jsonl, truth.jsonl, photos/):
+  its service-form photos, labelled from the truth (defects ``form.*``, hard cases ``form_*``).
 
 Then every photo is measured once (the inspector's measurements, whatever the thresholds), and each
 threshold is set between the defect photos and the clean ones: the value that keeps recall ≥ the target
@@ -141,6 +143,45 @@ def render(n: int, seed: int, out: Path, *, long_side: int = 1600, full_share: f
             camera.write_jpeg(out / name, photo, None, quality=88)
             fh.write(json.dumps({"file": name, "order_type": otype, "label": label, "detail": detail},
                                 ensure_ascii=False) + "\n")
+    return labels
+
+
+HARD = {"form_upside_down": "upside_down", "form_mild_fold": "mild_fold", "form_borderline_blur": "borderline_blur",
+        "form_low_light_legible": "low_light", "form_hand_shadow": "hand_shadow"}
+
+
+def from_fixtures(root: Path, out: Path) -> Path:
+    """labels.jsonl for the service-form photos of a fixture set (orders.jsonl + truth.jsonl + photos/)."""
+    out.mkdir(parents=True, exist_ok=True)
+    labels = out / "labels.jsonl"
+    truth = {t["order_id"]: t for t in map(json.loads, (root / "truth.jsonl").read_text(encoding="utf-8").splitlines())}
+    n = 0
+    with labels.open("w", encoding="utf-8") as fh:
+        for line in (root / "orders.jsonl").read_text(encoding="utf-8").splitlines():
+            try:
+                order = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            t = truth.get(order.get("order_id"), {"defects": [], "hard_cases": []})
+            for ph in order.get("photos", []):
+                if ph.get("slot") != "service_form":
+                    continue
+                label, detail = "clean", {}
+                for d in t["defects"]:
+                    name = d["defect"]
+                    if name.startswith("form.") and name not in ("form.missing", "form.uploaded_late") and \
+                            d.get("photo") in (None, ph["file"]):
+                        label, detail = name.split(".", 1)[1], d.get("detail", {})
+                if label == "clean":
+                    hard = [HARD[h] for h in t.get("hard_cases", []) if h in HARD]
+                    label = hard[0] if hard else "clean"
+                path = (root / "photos" / ph["file"]).resolve()
+                if not path.is_file():
+                    continue
+                fh.write(json.dumps({"file": str(path), "order_type": order["order_type"], "label": label,
+                                     "detail": detail, "order_id": order["order_id"]}, ensure_ascii=False) + "\n")
+                n += 1
+    print(f"{n} service-form photos from {root}", file=sys.stderr)
     return labels
 
 
@@ -305,12 +346,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=Path("/tmp/wocheck-formcal"))
     ap.add_argument("--labels", type=Path, help="labels.jsonl of a set rendered before")
+    ap.add_argument("--fixtures", type=Path, help="a fixture set (orders.jsonl, truth.jsonl, photos/)")
     ap.add_argument("--recall", type=float, default=0.97, help="recall to keep per defect kind")
     ap.add_argument("--write", action="store_true", help="write models/thresholds/form.toml")
     ap.add_argument("--evaluate", action="store_true", help="only report the current thresholds' figures")
     ap.add_argument("--dump", type=Path, help="write the measured rows (JSON Lines) here")
     a = ap.parse_args(argv)
-    labels = render(a.render, a.seed, a.out) if a.render else (a.labels or a.out / "labels.jsonl")
+    if a.fixtures:
+        labels = from_fixtures(a.fixtures, a.out)
+    elif a.render:
+        labels = render(a.render, a.seed, a.out)
+    else:
+        labels = a.labels or a.out / "labels.jsonl"
     rows = measure(labels)
     if a.dump:
         a.dump.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")

@@ -73,6 +73,7 @@ class FormThresholds(BaseModel):
     saturated_at: int = Field(250, ge=128, le=255)  # 8-bit grey counted as burnt out
     glare_field_fraction: float = Field(0.15, ge=0, le=1)  # share of a box under glare: hidden
     glare_judge_max: float = Field(0.03, ge=0, le=1)  # a box this much under glare is not judged blank
+    glare_search_mm: float = Field(1.5, ge=0, le=10)  # print looked for this far (misregistration, warp)
     glare_reach_mm: float = Field(5.0, ge=0, le=30)  # burnt-out print hides the paper this far around it
     black_percentile: float = Field(0.3, ge=0, le=5)  # % of the page darkest: the print's black level
     # --- completeness ---
@@ -92,14 +93,16 @@ class FormThresholds(BaseModel):
     stain_scale_mm: float = Field(30.0, gt=0, le=200)  # paper brightness estimated over this scale
     stain_stroke_mm: float = Field(1.5, gt=0, le=10)  # strokes up to this width are closed away
     stain_darker_than: float = Field(0.7, gt=0, lt=1)  # relative to the paper: darker is stain
-    stain_overrun_mm: float = Field(1.5, ge=0, le=10)  # writing may run this far out of its box
+    stain_ring_mm: float = Field(6.0, gt=0, le=50)  # ring around a dark patch compared with it
+    stain_ring_margin: float = Field(0.12, ge=0, le=1)  # the darkest tenth of the ring this much brighter
+    stain_overrun_mm: float = Field(3.0, ge=0, le=10)  # writing may run this far out of its box
     stain_mark_darker_than: float = Field(0.75, gt=0, lt=1)  # a mark outside the boxes this dark: foreign
     stain_join_mm: float = Field(2.0, ge=0, le=20)  # foreign marks this close join into one stain
     stain_min_area_mm2: float = Field(30.0, ge=0, le=10000)
     damage_px_per_mm: float = Field(2.0, ge=0.5, le=8)  # grid the damage measures run on
     damage_print_dilate_mm: float = Field(1.5, ge=0, le=5)  # print (and its blur halo) left out
-    stain_edge_mm: float = Field(4.0, ge=0, le=30)  # band along the page edge
-    stain_edge_contact_mm: float = Field(25.0, ge=0, le=1000)  # a dark patch along the edge this long: shadow
+    stain_edge_mm: float = Field(6.0, ge=0, le=30)  # band along the page edge
+    stain_edge_contact_mm: float = Field(5.0, ge=0, le=1000)  # a dark patch along the edge this long: shadow
     torn_ink_above: float = Field(0.6, gt=0, le=1)  # print this bright (relative to paper) is missing
     torn_corner_mm: float = Field(18.0, gt=0, le=80)  # square at each page corner looked at
     torn_deviation: float = Field(0.4, gt=0, le=1)  # relative brightness off the paper: not paper
@@ -107,8 +110,13 @@ class FormThresholds(BaseModel):
     crease_scale_mm: float = Field(6.0, gt=0, le=50)
     crease_deviation: float = Field(0.05, gt=0, le=1)
     crease_fraction_max: float = Field(0.10, ge=0, le=1)  # share of the paper creased: crumpled
+    damage_certain_factor: float = Field(2.0, ge=1, le=10)  # measure ≥ factor × threshold: certain
     # --- not a form ---
-    not_form_sharpness_min: float = Field(0.02, ge=0, le=1)  # preview edge energy: a sharp photo
+    not_form_blur_width_max: float = Field(4.3, gt=0, le=20)  # px at detect_max_side: sharper is a clear photo
+    not_form_blur_width_certain: float = Field(3.9, gt=0, le=20)
+    not_form_direction_bins: int = Field(8, ge=2, le=36)
+    not_form_min_edges: int = Field(30, ge=1)
+    not_form_width_percentile: float = Field(5.0, gt=0, lt=100)
     not_form_certain_match: float = Field(0.2, ge=-1, le=1)  # outline NCC below it: certainly no form
     not_form_level_min: float = Field(50.0, ge=0, le=255)  # preview mean grey: a lit photo
 
@@ -456,7 +464,7 @@ def glare_region(rect: Rectified, th: FormThresholds) -> Mask:
     print itself saturates, so the burnt-out print marks the spot.
     """
     p = rect.px_per_mm
-    k = 2 * max(1, round(th.print_dilate_mm * p)) + 1
+    k = 2 * max(1, round(th.glare_search_mm * p)) + 1
     darkest = cv2.erode(rect.gray, np.ones((k, k), np.uint8))  # misregistration-tolerant
     washed = ((rect.master < 100) & rect.valid & (darkest >= th.saturated_at)).astype(np.uint8)
     if not washed.any():
@@ -614,12 +622,23 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
                             darker_than=th.stain_darker_than, exclude=~valid | skip)
     n, labels_, stats, _ = cv2.connectedComponentsWithStats(patch.astype(np.uint8), connectivity=8)
     blot = np.zeros_like(valid)
+    paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * max(1, round(th.stain_stroke_mm * q)) + 1,) * 2))
+    rr = max(1, round(th.stain_ring_mm * q))
+    ring_k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rr + 1,) * 2)
     for i in range(1, n):
         if stats[i, cv2.CC_STAT_AREA] / (q * q) < th.stain_min_area_mm2:
             continue
         comp = labels_ == i
         # length (mm) along the page edge: area in the edge band over the band's width
-        if np.count_nonzero(comp & edge) / (q * e) <= th.stain_edge_contact_mm:
+        if np.count_nonzero(comp & edge) / (q * e) > th.stain_edge_contact_mm:
+            continue
+        # a stain is darker than the paper all around it; a shadow's edge has deeper shadow on one side
+        ring = (cv2.dilate(comp.astype(np.uint8), ring_k) > 0) & ~comp & valid & ~printed
+        if not ring.any():
+            continue
+        inside = float(np.median(paper[comp]))
+        around = float(np.percentile(paper[ring], 10))
+        if around > 0 and (around - inside) / around >= th.stain_ring_margin:
             blot |= comp & ~solid_print
     blot |= _foreign_ink(rect, layout, th, size) & valid & ~skip & ~edge
     stains: list[tuple[float, float, float, float]] = []
@@ -683,12 +702,21 @@ class _Ctx:
 
 
 def _preview_clarity(photo: DecodedPhoto, th: FormThresholds) -> tuple[float, float, float]:
-    """(edge energy, mean grey, saturated fraction) of the detection preview: is it a usable photo at all."""
+    """(blur width px, mean grey, saturated fraction) of the detection preview: is it a usable photo at all.
+
+    The blur width is the worst gradient direction's 5th-percentile edge width (`sharpness.edge_field`):
+    a sharp photo has some crisp edges in every direction; defocus widens all of them, motion blur those
+    across its direction. 0 when the preview has no edges at all (blank, black, burnt out).
+    """
+    from wocheck.metrics.sharpness import edge_field
+
     g = photo.preview_gray(th.detect_max_side)
     level = float(g.mean()) if g.size else 0.0
-    norm = g.astype(np.float32) / max(1.0, float(np.percentile(g, 95)) if g.size else 1.0)
     sat = ink.saturated_fraction(g, saturated_at=th.saturated_at)
-    return ink.edge_energy(norm, presmooth_px=1.0), level, sat
+    widths, _ = edge_field(g).directional_widths(th.not_form_direction_bins, min_edges=th.not_form_min_edges,
+                                                 q=th.not_form_width_percentile)
+    finite = widths[np.isfinite(widths)]
+    return (float(finite.max()) if finite.size else 0.0), level, sat
 
 
 def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
@@ -707,18 +735,20 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         ann.append(Annotation("polygon", tuple((float(x) * c.f, float(y) * c.f) for x, y in h.corners),
                               label=f"aruco {h.marker_id}", ok=True))
     if not loc.found:
-        energy, level, sat = _preview_clarity(photo, th)
-        m.update(outline_match=loc.outline_match, preview_edge_energy=round(energy, 5),
-                 preview_level=round(level, 1))
-        clear = energy >= th.not_form_sharpness_min and level >= th.not_form_level_min
-        certain = clear and not loc.markers and (
+        width, level, sat = _preview_clarity(photo, th)
+        m.update(outline_match=loc.outline_match, preview_blur_width_px=round(width, 2),
+                 preview_level=round(level, 1), preview_saturated=round(sat, 4))
+        clear = 0 < width <= th.not_form_blur_width_max and level >= th.not_form_level_min and \
+            sat < th.overexposed_saturated_min
+        certain = clear and not loc.markers and width <= th.not_form_blur_width_certain and (
             loc.outline_match is None or loc.outline_match < th.not_form_certain_match)
         if clear:
             findings.append(c.finding(
                 "form.not_a_form", "服务单照片中未找到《售后服务单》", "No service form found in the service-form photo",
                 "请上传本工单的纸质服务单照片", "Upload a photo of this order's paper service form",
                 {"markers_found": len(loc.markers), "outline_match": loc.outline_match,
-                 "threshold": th.outline_match_min, "preview_edge_energy": round(energy, 5)},
+                 "threshold": th.outline_match_min, "preview_blur_width_px": round(width, 2),
+                 "threshold_blur_width_px": th.not_form_blur_width_max},
                 confidence=0.95 if certain else 0.7, certain=certain))
         else:
             cause = "dark" if level < th.not_form_level_min else (
@@ -727,9 +757,9 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
                 "form.illegible", f"服务单照片{_CAUSE_ZH[cause]}，无法辨认，找不到表单",
                 f"Service form photo {_CAUSE_EN[cause]}: unreadable, the form can't be located",
                 "请在光线充足处对焦后重拍服务单", "Retake the form photo in good light, in focus",
-                {"cause": cause, "located": False, "preview_edge_energy": round(energy, 5),
+                {"cause": cause, "located": False, "preview_blur_width_px": round(width, 2),
                  "preview_level": round(level, 1), "preview_saturated": round(sat, 4),
-                 "threshold_edge_energy": th.not_form_sharpness_min, "threshold_level": th.not_form_level_min},
+                 "threshold_blur_width_px": th.not_form_blur_width_max, "threshold_level": th.not_form_level_min},
                 confidence=0.9 if cause == "dark" and level < th.paper_level_certain / 2 else 0.7,
                 certain=cause == "dark" and level < th.paper_level_certain / 2))
         m["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -819,6 +849,9 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             ann.append(Annotation("polygon", tuple((float(x), float(y)) for x, y in
                                                   c.quad_px(_corner_box(layout, corner, th.torn_corner_mm))),
                                   label="torn", ok=False))
+        sure = (dmg.stain_area_mm2 >= th.damage_certain_factor * th.stain_min_area_mm2
+                or any(dmg.torn_fractions.get(k, 0) >= th.damage_certain_factor * th.torn_min_fraction for k in dmg.torn)
+                or dmg.crease >= th.damage_certain_factor * th.crease_fraction_max)
         findings.append(c.finding(
             f"form.damaged.{dmg.kinds[0]}", f"服务单有{kinds_zh}", f"Service form is damaged: {', '.join(dmg.kinds)}",
             "请使用完好、整洁的服务单", "Use an intact, clean service form",
@@ -826,7 +859,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
              "threshold_stain_area_mm2": th.stain_min_area_mm2, "torn_corners": dmg.torn,
              "torn_fractions": dmg.torn_fractions, "threshold_torn": th.torn_min_fraction,
              "crease_fraction": round(abs(dmg.crease), 4), "threshold_crease": th.crease_fraction_max},
-            confidence=0.9))
+            confidence=0.95 if sure else 0.75, certain=sure))
     m["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     data = {"form": {"found": True, "filled": {fr.key: fr.filled for fr in fields},
                      "ticked": {fr.key: fr.ticked for fr in fields if fr.kind == "choice"}}}
