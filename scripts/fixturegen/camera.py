@@ -86,6 +86,7 @@ def background(rng: np.random.Generator, kind: str, size: tuple[int, int]) -> np
             grain = cv2.remap(grain, np.tile(np.arange(w, dtype=np.float32), (h, 1)), ys % h, cv2.INTER_LINEAR)
             img += grain[..., None] * rng.uniform(3, 6)
         img += _smooth_field(rng, w, h, 6, 12)[..., None]
+        _desk_clutter(rng, img)
     elif kind == "machine":
         palettes = [(225, 225, 222), (200, 200, 198), (60, 60, 62), (185, 190, 195), (235, 232, 228)]
         base = np.array(palettes[rng.integers(len(palettes))], np.float32)
@@ -107,6 +108,34 @@ def background(rng: np.random.Generator, kind: str, size: tuple[int, int]) -> np
         img += _smooth_field(rng, w, h, 30, 3)[..., None]
         img += _smooth_field(rng, w, h, 3, 14)[..., None]
     return img
+
+
+def _desk_clutter(rng: np.random.Generator, img: np.ndarray) -> None:
+    """A few things lying about on the desk near the edges: a pen, a cup's rim, a phone, another sheet."""
+    h, w = img.shape[:2]
+    u = max(w, h) / 1000.0
+    for _ in range(int(rng.integers(0, 4))):
+        kind = int(rng.integers(4))
+        edge = int(rng.integers(4))
+        t = rng.uniform(0.1, 0.9)
+        cx = [t * w, t * w, rng.uniform(0, 0.12) * w, rng.uniform(0.88, 1) * w][edge]
+        cy = [rng.uniform(0, 0.12) * h, rng.uniform(0.88, 1) * h, t * h, t * h][edge]
+        c = (int(cx), int(cy))
+        if kind == 0:  # pen
+            a = rng.uniform(0, math.pi)
+            d = np.array([math.cos(a), math.sin(a)]) * 70 * u
+            col = [(30, 30, 30), (160, 60, 20), (30, 30, 160)][int(rng.integers(3))]
+            cv2.line(img, (int(cx - d[0]), int(cy - d[1])), (int(cx + d[0]), int(cy + d[1])), col, int(7 * u),
+                     cv2.LINE_AA)
+        elif kind == 1:  # cup seen from above
+            cv2.circle(img, c, int(45 * u), (235, 235, 235), -1, cv2.LINE_AA)
+            cv2.circle(img, c, int(38 * u), (40, 60, 90), -1, cv2.LINE_AA)
+        elif kind == 2:  # a phone face down
+            box = cv2.boxPoints((c, (80 * u, 160 * u), float(rng.uniform(0, 180))))
+            cv2.fillPoly(img, [box.astype(np.int32)], (50, 45, 45), cv2.LINE_AA)
+        else:  # another sheet of paper under everything
+            box = cv2.boxPoints((c, (300 * u, 400 * u), float(rng.uniform(0, 180))))
+            cv2.fillPoly(img, [box.astype(np.int32)], (225, 228, 230), cv2.LINE_AA)
 
 
 # --- geometry ------------------------------------------------------------------------------------------

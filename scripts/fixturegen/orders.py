@@ -407,7 +407,7 @@ class Sizes:
 
 
 def _clean_shot(rng: np.random.Generator, size: tuple[int, int], background: str = "desk") -> Shot:
-    return Shot(size=size, fill=float(rng.uniform(0.62, 0.84)), rotation_deg=float(rng.normal(0, 4)),
+    return Shot(size=size, fill=float(rng.uniform(0.58, 0.86)), rotation_deg=float(rng.normal(0, 6)),
                 tilt=float(rng.uniform(0.02, 0.09)), defocus=float(rng.uniform(0.0, 0.5)),
                 exposure=float(rng.uniform(0.88, 1.12)), light_gradient=float(rng.uniform(0.1, 0.35)),
                 noise=float(rng.uniform(1.0, 2.0)), vignette=float(rng.uniform(0.1, 0.35)), background=background,
@@ -769,8 +769,7 @@ class NightPlanner:
                 elif lname == "label.codes_cut_off":
                     od.add("codes_cut_off")
                 if "small_codes" in names:
-                    od.add("small_codes")
-                    shot.fill = float(rng.uniform(0.45, 0.55))
+                    od.add("small_codes")  # the renderer's smaller modules: hard, still legible
                     hard.append("small_codes")
                 p = new_photo(slot, "nameplate", shot, obj_defects=frozenset(od), glare_on=glare_on)
                 if lname:
@@ -886,7 +885,7 @@ class NightPlanner:
             p.uploaded_at = (closed - timedelta(minutes=float(rng.uniform(1, 6)))).replace(microsecond=0)
             if p.slot == "service_form":
                 p.uploaded_at = max(p.uploaded_at, (when + timedelta(minutes=1)))
-        if gps_detail and exif_mode == "normal":
+        if gps_detail and any(p.exif is not None and p.exif.get("gps") for p in photos):  # else nothing shows it
             add("exif.gps_far" if "exif.gps_far" in names else "exif.gps_near", **gps_detail)
         if "record.uploader_not_engineer" in names and photos:
             other = next(e for e in ENGINEERS if e[0] != eng[0])
