@@ -408,7 +408,7 @@ class Sizes:
 
 def _clean_shot(rng: np.random.Generator, size: tuple[int, int], background: str = "desk") -> Shot:
     return Shot(size=size, fill=float(rng.uniform(0.58, 0.86)), rotation_deg=float(rng.normal(0, 6)),
-                tilt=float(rng.uniform(0.02, 0.09)), defocus=float(rng.uniform(0.0, 0.5)),
+                tilt=float(rng.uniform(0.02, 0.09)), defocus=float(rng.uniform(0.0, 1.2)),
                 exposure=float(rng.uniform(0.88, 1.12)), light_gradient=float(rng.uniform(0.1, 0.35)),
                 noise=float(rng.uniform(1.0, 2.0)), vignette=float(rng.uniform(0.1, 0.35)), background=background,
                 warmth=float(rng.uniform(-0.5, 1.0)))
@@ -417,13 +417,13 @@ def _clean_shot(rng: np.random.Generator, size: tuple[int, int], background: str
 def _apply_photo_defect(rng: np.random.Generator, kind: str, shot: Shot) -> dict[str, Any]:
     """Degrade a shot: blur, motion_blur, dark, overexposed (photographic defects); returns the detail."""
     if kind == "blur":
-        shot.defocus = float(rng.uniform(5.5, 9.0))
+        shot.defocus = float(rng.uniform(4.5, 9.0))
         return {"defocus_sigma_px_at_1600": round(shot.defocus, 2)}
     if kind == "motion_blur":
         shot.motion = (float(rng.uniform(28, 48)), float(rng.uniform(0, 180)))
         return {"motion_px_at_1600": round(shot.motion[0], 1), "angle_deg": round(shot.motion[1], 1)}
     if kind == "dark":
-        shot.exposure = float(rng.uniform(0.08, 0.13))
+        shot.exposure = float(rng.uniform(0.06, 0.14))
         shot.gamma = 1.2
         return {"exposure_gain": round(shot.exposure, 3)}
     if kind == "overexposed" and shot.background == "wall":  # scenes: blown out, shapes still faintly there
@@ -734,11 +734,14 @@ class NightPlanner:
                 if "form_mild_fold" in names:
                     obj_def.add("mild_fold")
                     hard.append("form_mild_fold")
-                if "form_borderline_blur" in names:
-                    shot.defocus = float(rng.uniform(1.4, 2.0))
+                if "form_borderline_blur" in names:  # soft but legible: defocus or a slight shake
+                    if rng.random() < 0.6:
+                        shot.defocus = float(rng.uniform(1.6, 2.6))
+                    else:
+                        shot.motion = (float(rng.uniform(6, 11)), float(rng.uniform(0, 180)))
                     hard.append("form_borderline_blur")
                 if "form_low_light_legible" in names:
-                    shot.exposure = float(rng.uniform(0.38, 0.48))
+                    shot.exposure = float(rng.uniform(0.28, 0.4))
                     hard.append("form_low_light_legible")
                 if "form_hand_shadow" in names:
                     shot.shadow = float(rng.uniform(0.35, 0.5))
