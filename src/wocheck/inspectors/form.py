@@ -97,6 +97,12 @@ class FormThresholds(BaseModel):
     stain_ring_margin: float = Field(0.12, ge=0, le=1)  # the darkest tenth of the ring this much brighter
     stain_overrun_mm: float = Field(3.0, ge=0, le=10)  # writing may run this far out of its box
     stain_mark_darker_than: float = Field(0.75, gt=0, lt=1)  # a mark outside the boxes this dark: foreign
+    stain_warm_drop: float = Field(0.15, gt=0, lt=1)  # blue/red ratio this far below the paper's: a warm stain
+    stain_warm_smooth_mm: float = Field(0.7, ge=0, le=5)  # the tint averaged over this
+    stain_warm_min_width_mm: float = Field(0.8, ge=0, le=10)  # tinted marks narrower than this are noise
+    stain_ink_darker_than: float = Field(0.55, gt=0, lt=1)  # pen/print this dark has colour fringes …
+    stain_ink_reach_mm: float = Field(1.0, ge=0, le=5)  # … this far around it
+    stain_noise_sigmas: float = Field(6.0, ge=0, le=50)  # a foreign mark is darker than the paper by this many σ
     stain_join_mm: float = Field(2.0, ge=0, le=20)  # foreign marks this close join into one stain
     stain_min_area_mm2: float = Field(30.0, ge=0, le=10000)
     damage_px_per_mm: float = Field(2.0, ge=0.5, le=8)  # grid the damage measures run on
@@ -157,6 +163,7 @@ class Rectified:
     print_mask: Mask  # master print, dilated
     px_per_mm: float
     shift_px: tuple[int, int] = (0, 0)
+    warm: NDArray[np.float32] | None = None  # (B+1)/(R+1) relative to the paper's: < 1 where tinted warm
 
 
 @dataclass
@@ -261,12 +268,31 @@ def _locate_by_outline(gray: Gray, layout: FormLayout, th: FormThresholds
     return best[1], best[0]
 
 
-def locate_form(photo: DecodedPhoto, layout: FormLayout, th: FormThresholds) -> FormLocation:
+@dataclass(frozen=True)
+class FormImages:
+    """The photo at the sizes the inspector works on, from ONE colour decode of the work preview."""
+
+    bgr: NDArray[np.uint8]  # work preview, colour (long side ≤ work_max_side)
+    gray: Gray  # the same in grey
+    det: Gray  # grey, long side ≤ detect_max_side (markers, outline, clarity)
+
+
+def form_images(photo: DecodedPhoto, th: FormThresholds) -> FormImages:
+    bgr = photo.preview_bgr(th.work_max_side)
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape
+    k = th.detect_max_side / max(h, w)
+    det = cv2.resize(gray, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA) \
+        if k < 1 else gray
+    return FormImages(bgr=bgr, gray=gray, det=det)
+
+
+def locate_form(imgs: FormImages, layout: FormLayout, th: FormThresholds) -> FormLocation:
     """Find the page in the photo: markers first (two sizes), then the outline."""
-    gray = photo.preview_gray(th.detect_max_side)
+    gray = imgs.det
     hits = detect_markers(gray, layout)
-    if len(hits) < th.min_markers and max(photo.width, photo.height) > th.detect_max_side:
-        big = photo.preview_gray(th.detect_retry_max_side)
+    if len(hits) < th.min_markers and imgs.gray.shape != gray.shape:
+        big = imgs.gray
         more = detect_markers(big, layout)
         if len(more) > len(hits):
             s = gray.shape[1] / big.shape[1]
@@ -315,10 +341,10 @@ def _mm_to_px(box: tuple[float, float, float, float], p: float, inset_mm: float 
     return x0, y0, max(x0, x1), max(y0, y1)
 
 
-def rectify(photo: DecodedPhoto, loc: FormLocation, layout: FormLayout, th: FormThresholds) -> Rectified:
+def rectify(imgs: FormImages, loc: FormLocation, layout: FormLayout, th: FormThresholds) -> Rectified:
     """The form on the layout's grid, with the master shifted onto it (± ``align_search_mm``)."""
     assert loc.H is not None and layout.master_path is not None
-    work = photo.preview_gray(th.work_max_side)
+    work = imgs.gray
     s = work.shape[1] / loc.preview_shape[1]
     p = th.px_per_mm
     M = np.diag([s, s, 1.0]) @ loc.H @ np.diag([1 / p, 1 / p, 1.0])
@@ -334,14 +360,20 @@ def rectify(photo: DecodedPhoto, loc: FormLocation, layout: FormLayout, th: Form
         gray[~valid] = np.uint8(med)
     stroke = max(1, round(th.background_mm * p))
     norm = ink.normalise_paper(gray, stroke_px=stroke)
+    b = imgs.bgr[:, :, 0].astype(np.float32)
+    r = imgs.bgr[:, :, 2].astype(np.float32)
+    warm = cv2.warpPerspective((b + 1.0) / (r + 1.0), M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
     master = master_at(layout.master_path, p, layout.page_mm, layout.print_dpi)
     shift = _align(norm, master, valid, round(th.align_search_mm * p))
     if shift != (0, 0):
         master = np.roll(master, shift, axis=(0, 1))
     master_norm = master.astype(np.float32) / 255.0
     pmask = ink.print_mask(master, dilate_px=round(th.print_dilate_mm * p))
+    paper = (master > 230) & valid & (norm > th.ink_darker_than)
+    ref = float(np.median(warm[paper])) if paper.any() else 1.0
     return Rectified(gray=gray, valid=valid, norm=norm, master=master, master_norm=master_norm,
-                     print_mask=pmask, px_per_mm=p, shift_px=shift)
+                     print_mask=pmask, px_per_mm=p, shift_px=shift, warm=warm / max(ref, 1e-3))
 
 
 def _align(norm: NDArray[np.float32], master: Gray, valid: Mask, r: int) -> tuple[int, int]:
@@ -541,7 +573,19 @@ def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: 
     for f in layout.fields:
         x0, y0, x1, y1 = _mm_to_px(f.box, p, -th.stain_overrun_mm)
         allowed[max(0, y0):y1, max(0, x0):x1] = True
-    dark = (rect.norm < th.stain_mark_darker_than) & rect.valid & ~allowed
+    # darker than the paper beyond its noise (low light is noisy): a foreign mark
+    sample = rect.norm[::3, ::3][(rect.master[::3, ::3] > 230) & rect.valid[::3, ::3]]
+    noise = 1.4826 * float(np.median(np.abs(sample - np.median(sample)))) if sample.size else 0.0
+    dark = (rect.norm < min(th.stain_mark_darker_than, 1.0 - th.stain_noise_sigmas * noise)) & rect.valid & ~allowed
+    if rect.warm is not None:
+        # a warm tint (coffee, tea, rust, grease) on the paper anywhere: neither blue nor black pen shifts the
+        # paper that way; pixels next to strong ink are left out (colour fringes of pen strokes), the tint is
+        # smoothed over ~0.7 mm and specks narrower than ~1 mm are dropped (sensor chroma noise)
+        k = max(1, round(th.stain_warm_smooth_mm * p))
+        near_ink = cv2.dilate((rect.norm < th.stain_ink_darker_than).astype(np.uint8),
+                              np.ones((2 * round(th.stain_ink_reach_mm * p) + 1,) * 2, np.uint8)) > 0
+        warm = (cv2.blur(rect.warm, (k, k)) < 1.0 - th.stain_warm_drop) & rect.valid & ~rect.print_mask & ~near_ink
+        dark |= ink.open_mask(warm, radius_px=max(1, round(th.stain_warm_min_width_mm * p / 2)))
     small = cv2.resize(dark.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0
     r = max(1, round(th.stain_join_mm * size[0] / layout.page_mm[0]))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
@@ -701,7 +745,7 @@ class _Ctx:
                        confidence=confidence, certain=certain)
 
 
-def _preview_clarity(photo: DecodedPhoto, th: FormThresholds) -> tuple[float, float, float]:
+def _preview_clarity(g: Gray, th: FormThresholds) -> tuple[float, float, float]:
     """(blur width px, mean grey, saturated fraction) of the detection preview: is it a usable photo at all.
 
     The blur width is the worst gradient direction's 5th-percentile edge width (`sharpness.edge_field`):
@@ -710,7 +754,6 @@ def _preview_clarity(photo: DecodedPhoto, th: FormThresholds) -> tuple[float, fl
     """
     from wocheck.metrics.sharpness import edge_field
 
-    g = photo.preview_gray(th.detect_max_side)
     level = float(g.mean()) if g.size else 0.0
     sat = ink.saturated_fraction(g, saturated_at=th.saturated_at)
     widths, _ = edge_field(g).directional_widths(th.not_form_direction_bins, min_edges=th.not_form_min_edges,
@@ -725,7 +768,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     th = ctx.cfg.thresholds("form", FormThresholds)
     layout = layout_for(ctx.cfg)
     order_type = ctx.order.order_type if ctx.order is not None else None
-    loc = locate_form(photo, layout, th)
+    imgs = form_images(photo, th)
+    loc = locate_form(imgs, layout, th)
     m: dict[str, Any] = {"form_id": layout.form_id, "method": loc.method,
                          "markers": [h.marker_id for h in loc.markers]}
     c = _Ctx(photo, ctx, loc)
@@ -735,7 +779,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         ann.append(Annotation("polygon", tuple((float(x) * c.f, float(y) * c.f) for x, y in h.corners),
                               label=f"aruco {h.marker_id}", ok=True))
     if not loc.found:
-        width, level, sat = _preview_clarity(photo, th)
+        width, level, sat = _preview_clarity(imgs.det, th)
         m.update(outline_match=loc.outline_match, preview_blur_width_px=round(width, 2),
                  preview_level=round(level, 1), preview_saturated=round(sat, 4))
         clear = 0 < width <= th.not_form_blur_width_max and level >= th.not_form_level_min and \
@@ -784,7 +828,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
              "edges_cut": list(loc.edges_cut)},
             confidence=_conf(loc.in_frame, th.in_frame_min, th.in_frame_min - 0.1)))
 
-    rect = rectify(photo, loc, layout, th)
+    rect = rectify(imgs, loc, layout, th)
     leg = legibility(rect, layout, th)
     fields = completeness(rect, layout, order_type, th)
     m.update(sharpness=round(leg.sharpness, 4), paper_level=round(leg.paper_level, 1),

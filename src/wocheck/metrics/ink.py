@@ -192,3 +192,12 @@ def crease_fraction(gray: NDArray[np.generic], *, stroke_px: int, scale_px: floa
         return float(np.count_nonzero(dev & keep) / max(1, np.count_nonzero(keep)))
     return float(np.count_nonzero(dev) / dev.size)
 
+
+
+def open_mask(mask: NDArray[np.generic], *, radius_px: int) -> Mask:
+    """Morphological opening of a mask: parts narrower than ~2 × ``radius_px`` are dropped (specks, noise)."""
+    m = (np.asarray(mask) > 0).astype(np.uint8)
+    if m.size == 0 or radius_px <= 0:
+        return m.astype(bool)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius_px + 1,) * 2)
+    return cv2.morphologyEx(m, cv2.MORPH_OPEN, k) > 0
