@@ -125,3 +125,17 @@ def test_defined_on_degenerate_input(img: np.ndarray) -> None:
         assert math.isfinite(v)
     assert all(0.0 <= f <= 1.0 for f in clipped_fractions(img))
     assert isinstance(glare_blobs(img), list)
+
+
+def test_glare_halo_tells_a_highlight_from_a_white_object() -> None:
+    h, w = 200, 300
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.full((h, w), 0.35, np.float32)
+    d2 = ((xx - 80) / 25) ** 2 + ((yy - 100) / 25) ** 2
+    highlight = np.clip(base + 1.6 * np.exp(-d2 * 0.5), 0, 1)  # saturated core fading through a halo
+    box = base.copy()
+    box[80:120, 60:100] = 1.0  # a white object with a crisp outline
+    (hl,) = glare_blobs(highlight, halo_px=4)
+    (bx,) = glare_blobs(box, halo_px=4)
+    assert hl.halo > 0.8 and bx.halo == pytest.approx(0.35, abs=0.05)
+    assert glare_blobs(highlight)[0].halo == 0.0  # not measured unless asked

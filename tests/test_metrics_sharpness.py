@@ -140,3 +140,24 @@ def test_ranges(seed: int, sigma: float) -> None:
     assert laplacian_variance(img) >= 0.0
     ratio, direction = motion_anisotropy(img)
     assert ratio >= 1.0 and 0.0 <= direction < 180.0
+
+
+def test_tile_directional_blur_reads_the_sharpest_region_and_catches_motion() -> None:
+    from wocheck.metrics.sharpness import directional_blur_width, tile_directional_blur
+
+    sharp = scene(31, (400, 600), shapes=60)
+    soft = gaussian_blurred(sharp, 4.0)
+    mixed = soft.copy()
+    mixed[100:300, 200:400] = sharp[100:300, 200:400] / 255.0
+    shaken = motion_blurred(sharp, 13, 0.0)
+
+    def photo_blur(img: np.ndarray) -> float:
+        f = edge_field(img).stronger_than(0.1)
+        tiles = tile_directional_blur(f, (4, 6), bins=4, min_edges=10, q=10)
+        frame = directional_blur_width(f, bins=4, min_edges=20, q=10, min_share=0.05)
+        return min(percentile_or(tiles, 10, frame), frame)
+
+    b_sharp, b_mixed, b_soft, b_shaken = (photo_blur(x) for x in (sharp, mixed, soft, shaken))
+    assert b_sharp < 3.0 and b_mixed < 3.5  # a sharp subject is enough
+    assert b_soft > 2 * b_sharp and b_shaken > 2 * b_sharp
+    assert np.isnan(tile_directional_blur(edge_field(np.zeros((50, 50))), (2, 2), bins=4, min_edges=1, q=10)).all()

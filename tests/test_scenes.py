@@ -156,3 +156,20 @@ def test_cli_inspect_reports_findings_and_measurements(tmp_path: Path, base: np.
     ok = write_jpeg(tmp_path / "ok.jpg", base)
     res = CliRunner().invoke(app, ["inspect", str(ok), "--slot", "fault_part", "--format", "json"])
     assert res.exit_code == 0, res.output
+
+
+def test_extra_photo_the_order_does_not_require_goes_to_review(tmp_path: Path, base: np.ndarray,
+                                                               cfg: Config) -> None:
+    from conftest import order_dict
+    from wocheck.records import Order
+
+    path = write_jpeg(tmp_path / "env.jpg", degrade(base, "dark"))
+    photo = load_photo(path)
+    repair = Order.model_validate(order_dict(order_type="repair", fault_symptom="F01"))
+    install = Order.model_validate(order_dict(order_type="install"))
+    extra = inspect_scene(photo, PhotoContext(order=repair, cfg=cfg, slot=Slot.install_env, file="env.jpg"))
+    needed = inspect_scene(photo, PhotoContext(order=install, cfg=cfg, slot=Slot.install_env, file="env.jpg"))
+    f_extra = next(f for f in extra.findings if f.check == "scene.dark")
+    f_needed = next(f for f in needed.findings if f.check == "scene.dark")
+    assert verdict_of(f_extra, cfg) == "review" and f_extra.evidence["slot_required"] is False
+    assert verdict_of(f_needed, cfg) == "violation"

@@ -42,7 +42,8 @@ from wocheck.inspectors.bands import Band  # noqa: E402
 from wocheck.inspectors.pipes import PipesThresholds, analyse_tubing  # noqa: E402
 from wocheck.inspectors.scenes import SceneMeasures, ScenesThresholds, measure_scene  # noqa: E402
 from wocheck.io.images import PhotoError, load_photo  # noqa: E402
-from wocheck.metrics.sharpness import motion_blurred  # noqa: E402
+from wocheck.metrics.exposure import glare_blobs  # noqa: E402
+from wocheck.metrics.sharpness import motion_blurred, to_analysis_scale  # noqa: E402
 
 SCENE_SLOTS = ("pipeline_45", "install_env", "machine_running", "machine_overall", "fault_part")
 KIND_OF = {"blur": "blur", "motion_blur": "motion_blur", "dark": "dark", "overexposed": "overexposed",
@@ -57,6 +58,7 @@ REVIEW_AT, VIOLATION_AT = 1 / 3, 2 / 3
 # radius as a fraction of the long side (phone photos of glossy machines: a few % of the frame).
 AUG_MOTION = (0.018, 0.03)
 AUG_GLARE_RADIUS = (0.05, 0.1)
+AUG_PHOTOS = 80  # clean photos augmented
 
 
 @dataclass
@@ -124,10 +126,26 @@ def _sig(x: float) -> float:
     return float(f"{x:.4g}")
 
 
-def measure_all(samples: list[Sample], sth: ScenesThresholds, pth: PipesThresholds
-                ) -> list[tuple[Sample, SceneMeasures | None, Any, np.ndarray | None]]:
+def blob_stats(gray: np.ndarray, sth: ScenesThresholds) -> list[tuple[float, float]]:
+    """(area fraction, halo) of the largest saturated blobs, measured as `measure_scene` does."""
+    e = to_analysis_scale(to_analysis_scale(gray, sth.analysis_side), sth.exposure_side)
+    blobs = glare_blobs(e, saturated_at=sth.glare_saturated_at, halo_px=sth.glare_halo_px,
+                        halo_blobs=sth.glare_blobs)[: sth.glare_blobs]
+    return [(b.area_fraction, b.halo) for b in blobs]
+
+
+def glare_area_of(stats: list[tuple[float, float]], halo_min: float) -> float:
+    return next((a for a, h in stats if h >= halo_min), 0.0)
+
+
+def measure_all(samples: list[Sample], sth: ScenesThresholds, pth: PipesThresholds, keep_gray: int = 0,
+                seed: int = 0) -> list[tuple[Sample, SceneMeasures | None, Any, np.ndarray | None]]:
+    """Measures of every sample; the grey preview is kept for ``keep_gray`` random clean ones (augmentation)."""
+    rng = np.random.default_rng(seed)
+    clean_idx = [i for i, s in enumerate(samples) if not s.kinds]
+    keep = set(rng.permutation(clean_idx)[:keep_gray].tolist()) if clean_idx else set()
     rows = []
-    for s in samples:
+    for i, s in enumerate(samples):
         try:
             photo = load_photo(s.path)
         except PhotoError as e:
@@ -138,7 +156,7 @@ def measure_all(samples: list[Sample], sth: ScenesThresholds, pth: PipesThreshol
         t = None
         if s.slot == "pipeline_45":
             t = analyse_tubing(photo.preview_bgr(pth.preview_side), max(photo.width, photo.height), pth)
-        rows.append((s, m, t, g if not s.kinds else None))
+        rows.append((s, m, t, g if i in keep else None))
     return rows
 
 
@@ -205,7 +223,7 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     sth = ScenesThresholds.model_validate(s_raw)
     pth = PipesThresholds.model_validate(p_raw)
     samples = load_set(root)
-    rows = measure_all(samples, sth, pth)
+    rows = measure_all(samples, sth, pth, keep_gray=AUG_PHOTOS, seed=seed)
     clean = [m for s, m, _, _ in rows if not s.kinds and m]
     of = {k: [m for s, m, _, _ in rows if k in s.kinds and m] for k in set(KIND_OF.values())}
     counts = {k: len(v) for k, v in of.items()} | {"clean": len(clean)}
@@ -216,12 +234,11 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     facts: dict[str, Any] = {}
     rng = np.random.default_rng(seed)
     # blur: clean vs defocused photos (and augmented motion-blurred copies: the blur band must catch them too)
-    clean_grays = [(s, g) for s, m, _, g in rows if g is not None]
-    pick = [clean_grays[i] for i in rng.permutation(len(clean_grays))[: min(60, len(clean_grays))]]
-    motion = [measure_scene(augment(g, rng, "motion_blur"), s_w, s_h, sth)
-              for (s, g) in pick for s_w, s_h in [(g.shape[1], g.shape[0])]]
+    pick = [(s, g) for s, m, _, g in rows if g is not None]
+    motion = [measure_scene(augment(g, rng, "motion_blur"), g.shape[1], g.shape[0], sth) for _, g in pick]
     defocus_aug = [measure_scene(augment(g, rng, "defocus"), g.shape[1], g.shape[0], sth) for _, g in pick]
-    glare_aug = [measure_scene(augment(g, rng, "glare"), g.shape[1], g.shape[0], sth) for _, g in pick]
+    glare_aug = [blob_stats(augment(g, rng, "glare"), sth) for _, g in pick]
+    clean_blobs = [blob_stats(g, sth) for _, g in pick]
     blur_defects = [m.blur_width_px for m in of["blur"]] + [m.blur_width_px for m in motion]
     b_blur, facts["blur_width_px"] = band([m.blur_width_px for m in clean], blur_defects, "above")
     # motion vs defocus: between the defocused photos' (real and augmented) and the motion copies' anisotropy
@@ -235,10 +252,22 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     b_dark, facts["dark_p95"] = band([m.luminance_p95 for m in clean], [m.luminance_p95 for m in of["dark"]], "below")
     b_over, facts["overexposed_clip"] = band([m.clip_bright for m in clean],
                                              [m.clip_bright for m in of["overexposed"]], "above")
-    b_glare, facts["glare_area"] = band([m.glare_area for m in clean], [m.glare_area for m in glare_aug], "above")
+    # glare: a saturated blob fading out through a bright halo. The halo level first (between the clean
+    # photos' saturated blobs, mostly white objects, and the highlights), then the area band on the blobs
+    # that pass it.
+    c_halo = [h for st in clean_blobs for _, h in st[:1]]
+    g_halo = [st[0][1] for st in glare_aug if st]
+    h_lo = float(np.quantile(g_halo, DEFECT_TAIL)) if g_halo else 1.0
+    h_hi = float(np.quantile(c_halo, 1 - 10 * CLEAN_TAIL)) if c_halo else 0.0
+    halo_min = (h_lo + h_hi) / 2 if h_hi < h_lo else h_lo
+    facts["glare_halo_min"] = {"glare_halo_tail": round(h_lo, 4), "clean_blob_halo_tail": round(h_hi, 4),
+                               "clean_with_blobs": len(c_halo), "glare_n": len(g_halo)}
+    b_glare, facts["glare_area"] = band([glare_area_of(st, halo_min) for st in clean_blobs],
+                                        [glare_area_of(st, halo_min) for st in glare_aug], "above")
     b_struct, facts["structure_tiles"] = band([m.structure_tiles for m in clean],
                                               [m.structure_tiles for m in of["unrecognisable"]], "below")
-    s_raw.update(blur_width_px=b_blur, motion_anisotropy=round(motion_t, 4), dark_p95=b_dark,
+    s_raw.update(glare_halo_min=round(halo_min, 4), blur_width_px=b_blur, motion_anisotropy=round(motion_t, 4),
+                 dark_p95=b_dark,
                  overexposed_clip=b_over, glare_area=b_glare, structure_tiles=b_struct)
     ScenesThresholds.model_validate({k: (v.model_dump() if isinstance(v, Band) else v) for k, v in s_raw.items()})
     # pipes: neat (clean pipeline photos, judged) vs messy
@@ -258,7 +287,7 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
             "date": today, "method": "band(): review/violation between the clean and the defect side's tails "
             f"(clean tail {CLEAN_TAIL}, defect tail {DEFECT_TAIL})", "photos": counts,
             "augmented": f"motion blur {AUG_MOTION} of the long side and glare spots {AUG_GLARE_RADIUS} on "
-            f"{len(pick)} clean photos (no scene examples in the set)", "seed": seed}
+            f"{len(pick)} clean photos (no scene examples of either in the set)", "seed": seed}
     for k, v in facts.items():
         prov[f"fig_{k}"] = {kk: (vv if not isinstance(vv, float) else _sig(vv)) for kk, vv in v.items()}
     write_toml(out_dir / "scenes.toml", SCENES_HEADER, s_raw, SCENES_COMMENTS, prov)
@@ -335,7 +364,8 @@ SCENES_COMMENTS = {
     "motion_anisotropy": "widest/narrowest direction width ratio; blur is motion blur at or above",
     "dark_p95": "95th percentile luminance [0, 1]; bad below",
     "overexposed_clip": "fraction of the frame clipped white; bad above",
-    "glare_area": "largest saturated blob, fraction of the frame; bad above",
+    "glare_area": "largest saturated blob with a bright halo (glare), fraction of the frame; bad above",
+    "glare_halo_min": "mean grey of the ring around a saturated blob that makes it glare",
     "structure_tiles": "fraction of tiles with edges (anything in the frame); bad below",
     "min_short_side_px": "policy, not calibrated: camera originals are ≥ 1080 px on the short side",
 }

@@ -1,4 +1,4 @@
-"""Two-level thresholds shared by the photo inspectors (a helper module, not an inspector).
+"""Two-level thresholds and slot rules shared by the photo inspectors (a helper module, not an inspector).
 
 A `Band` holds a review and a violation threshold for one measured value and which side is bad; it says
 which level a value reaches and how confident a finding at that value is. The thresholds files under
@@ -7,7 +7,14 @@ models/thresholds/ hold bands as inline tables: ``blur = { review = 4.0, violati
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from wocheck.records import Finding
+
+if TYPE_CHECKING:
+    from wocheck.inspectors.base import PhotoContext
 
 
 class Strict(BaseModel):
@@ -45,3 +52,19 @@ class Band(Strict):
         past = (value - self.review) if self.direction == "above" else (self.review - value)
         c = 0.5 + 0.4 * past / span
         return float(min(0.99, max(0.5, c)))
+
+
+def slot_required(ctx: PhotoContext) -> bool:
+    """Whether the order requires this slot (config ``required_slots`` by class and type); True without order.
+
+    Clauses 47 and 48 are per machine class (household: install_env, machine_running; commercial:
+    machine_overall, fault_part): a defect on an extra photo the order doesn't require is left to a reviewer.
+    """
+    if ctx.order is None:
+        return True
+    return ctx.slot in ctx.cfg.required(ctx.order.machine_class, ctx.order.order_type)
+
+
+def for_unrequired_slot(f: Finding) -> Finding:
+    """The finding made uncertain (a reviewer decides), marked ``slot_required: false``."""
+    return f.model_copy(update={"certain": False, "evidence": {**f.evidence, "slot_required": False}})

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from wocheck.inspectors.bands import Band, Strict
+from wocheck.inspectors.bands import Band, Strict, for_unrequired_slot, slot_required
 from wocheck.inspectors.base import Annotation, InspectorOutput, PhotoContext
 from wocheck.metrics._image import as_gray_float
 from wocheck.metrics.exposure import luminance_percentile
@@ -186,6 +186,8 @@ def inspect_pipes(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     th = ctx.cfg.thresholds(THRESHOLDS_NAME, PipesThresholds)
     t = analyse_tubing(photo.preview_bgr(th.preview_side), max(photo.width, photo.height), th)
     findings = judge_tubing(t, th, ctx)
+    if not slot_required(ctx):
+        findings = [for_unrequired_slot(f) for f in findings]
     anns: list[Annotation] = []
     labelled = False
     for pts, ok in t.runs:  # colour tells straight (green) from messy (red); one label is enough

@@ -8,14 +8,16 @@ commercial overall-machine and fault-part photos. The slot gives the clause (con
 What is measured (pure functions in `wocheck.metrics`), on the shared grey preview brought to one
 analysis scale so that every px measure compares between photos of any resolution:
 
-- sharpness: edge width (px at the analysis scale) per tile; the photo's sharpness is a low percentile over
-  the tiles that have edges, so a sharp subject in front of a soft background passes; motion blur is told
-  from defocus by how much wider edges are along one direction than across it;
+- sharpness: edge width (px at the analysis scale) of the sharpest edges in each gradient direction, per
+  tile; a tile reads its worst direction, the photo a low percentile over the tiles: a sharp subject in
+  front of a soft background passes, a shaken photo does not (its motion direction is wide in every tile),
+  nor a defocused one; motion blur is told from defocus by how much wider one direction is than another;
 - exposure: luminance percentiles and clipped fractions on a smaller copy (fractions don't depend on
-  resolution); glare: the largest saturated blob;
+  resolution); glare: the largest saturated blob that fades out through a bright halo (a white object
+  ends at a crisp outline instead);
 - resolution: the photo's own pixel size;
-- recognisability: how many tiles have any structure (grey-level spread), edge density and histogram
-  entropy: a covered lens, a blank wall, a uniform frame or an extreme close-up has almost none.
+- recognisability: the share of tiles with contrasted edges in them (edge density and histogram entropy
+  as evidence): a covered lens, a blank wall, a uniform frame or an extreme close-up has almost none.
 
 Each finding names the measure that failed, its value and threshold; a value between the review and the
 violation threshold is reported with ``certain=False`` (a reviewer decides).
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from wocheck.inspectors.bands import Band, Strict
+from wocheck.inspectors.bands import Band, Strict, for_unrequired_slot, slot_required
 from wocheck.inspectors.base import Annotation, InspectorOutput, PhotoContext
 from wocheck.metrics._image import to_analysis_scale
 from wocheck.metrics.exposure import clipped_fractions, entropy_bits, glare_blobs, luminance_percentile
@@ -68,12 +70,15 @@ class ScenesThresholds(Strict):
     structure_grid: tuple[int, int]  # rows, cols of the structure tiles
     structure_tile_min_edges: int = Field(ge=1)  # edge pixels that make a tile "structured"
     glare_saturated_at: float = Field(gt=0, le=1)  # [0, 1] grey: a saturated pixel
+    glare_halo_px: int = Field(ge=1, le=50)  # px at exposure scale: ring around a saturated blob
+    glare_blobs: int = Field(ge=1, le=20)  # largest saturated blobs looked at for glare
     # -- calibrated thresholds (value -> review / violation) --
     blur_width_px: Band  # worst direction's sharp-edge width (px at analysis scale), bad above
     motion_anisotropy: float = Field(ge=1)  # widest/narrowest direction ratio: the blur is motion above it
     dark_p95: Band  # 95th percentile luminance [0, 1], bad below: even the highlights are dark
     overexposed_clip: Band  # fraction of pixels clipped white [0, 1], bad above
-    glare_area: Band  # largest saturated blob, fraction of the frame, bad above (when not overexposed)
+    glare_halo_min: float = Field(ge=0, le=1)  # ring mean grey [0, 1]: a blob fading out this bright is glare
+    glare_area: Band  # largest glare blob, fraction of the frame, bad above (when not overexposed)
     structure_tiles: Band  # fraction of tiles with structure (edges) [0, 1], bad below
     min_short_side_px: Band  # the photo's short side in px, bad below
     # Per-slot overrides of the calibrated bands, e.g. {"fault_part": {"blur_width_px": {...}}}.
@@ -104,7 +109,9 @@ class SceneMeasures:
     luminance_p95: float
     clip_dark: float
     clip_bright: float
-    glare_area: float
+    glare_area: float  # the largest saturated blob with a bright halo (glare), fraction of the frame
+    glare_halo: float  # that blob's halo (or the largest blob's when none is glare), grey [0, 1]
+    saturated_area: float  # the largest saturated blob, glare or not
     glare_box_px: list[float] | None  # full-size px
     entropy_bits: float
     sharpest_tile_box_px: list[float] | None  # full-size px
@@ -136,7 +143,9 @@ def measure_scene(gray: np.ndarray, width: int, height: int, th: ScenesThreshold
                     round(th_ * to_full, 1)]
     e = to_analysis_scale(a, th.exposure_side)
     lo, hi = clipped_fractions(e)
-    blobs = glare_blobs(e, saturated_at=th.glare_saturated_at)
+    blobs = glare_blobs(e, saturated_at=th.glare_saturated_at, halo_px=th.glare_halo_px,
+                        halo_blobs=th.glare_blobs)[: th.glare_blobs]
+    glare = next((b for b in blobs if b.halo >= th.glare_halo_min), None)
     e_full = max(width, height) / max(e.shape) if e.size else 1.0
     return SceneMeasures(
         width=width, height=height, analysed_side=int(long_a),
@@ -147,8 +156,10 @@ def measure_scene(gray: np.ndarray, width: int, height: int, th: ScenesThreshold
         structure_tiles=round(float(np.mean(counts >= th.structure_tile_min_edges)), 4),
         luminance_p05=round(luminance_percentile(e, 5), 4), luminance_p50=round(luminance_percentile(e, 50), 4),
         luminance_p95=round(luminance_percentile(e, 95), 4), clip_dark=round(lo, 5), clip_bright=round(hi, 5),
-        glare_area=round(blobs[0].area_fraction, 5) if blobs else 0.0,
-        glare_box_px=blobs[0].box(e_full) if blobs else None,
+        glare_area=round(glare.area_fraction, 5) if glare else 0.0,
+        glare_halo=round((glare or blobs[0]).halo, 4) if blobs else 0.0,
+        saturated_area=round(blobs[0].area_fraction, 5) if blobs else 0.0,
+        glare_box_px=glare.box(e_full) if glare else None,
         entropy_bits=round(entropy_bits(e), 3), sharpest_tile_box_px=best_box)
 
 
@@ -213,8 +224,8 @@ def judge_scene(m: SceneMeasures, th: ScenesThresholds, ctx: PhotoContext) -> li
                             luminance_p05=m.luminance_p05, luminance_p50=m.luminance_p50))
     b = th.band("glare_area", slot)
     if over is None and (lv := b.level(m.glare_area)) is not None:
-        out.append(_finding("scene.glare", lv, b, m.glare_area, ctx, measure="largest_saturated_blob_fraction",
-                            box_px=m.glare_box_px))
+        out.append(_finding("scene.glare", lv, b, m.glare_area, ctx, measure="largest_glare_blob_fraction",
+                            halo=m.glare_halo, halo_min=th.glare_halo_min, box_px=m.glare_box_px))
     # Blur of a frame without any edge is no separate defect: recognisability has said it.
     b = th.band("blur_width_px", slot)
     if not (unrecognisable and m.edges == 0) and (lv := b.level(m.blur_width_px)) is not None:
@@ -233,6 +244,8 @@ def inspect_scene(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     th = ctx.cfg.thresholds(THRESHOLDS_NAME, ScenesThresholds)
     m = measure_scene(photo.preview_gray(th.preview_side), photo.width, photo.height, th)
     findings = judge_scene(m, th, ctx)
+    if not slot_required(ctx):
+        findings = [for_unrequired_slot(f) for f in findings]
     anns: list[Annotation] = []
     if m.glare_box_px and any(f.check == "scene.glare" for f in findings):
         x, y, w, h = m.glare_box_px

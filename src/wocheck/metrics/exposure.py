@@ -147,6 +147,7 @@ class Blob:
     w: int
     h: int
     area_fraction: float
+    halo: float = 0.0  # mean grey level [0, 1] of a ring just outside the blob (0 when not measured)
 
     def box(self, scale: float = 1.0) -> list[float]:
         """The box scaled by ``scale`` (e.g. preview -> full-size px), as [x, y, w, h]."""
@@ -154,15 +155,18 @@ class Blob:
                 round(self.h * scale, 1)]
 
 
-def glare_blobs(img: NDArray[Any] | Any, *, saturated_at: float = 0.98,
-                min_area_fraction: float = 0.0) -> list[Blob]:
+def glare_blobs(img: NDArray[Any] | Any, *, saturated_at: float = 0.98, min_area_fraction: float = 0.0,
+                halo_px: int = 0, halo_blobs: int = 3) -> list[Blob]:
     """Saturated connected regions (8-connected pixels ≥ ``saturated_at``), largest first.
 
     Regions smaller than ``min_area_fraction`` of the image are left out. Areas are fractions of the
     image, so they do not depend on the resolution; boxes are in px of the given image. Empty list for
     an empty image or one without saturated pixels. Whether a blob is glare (a specular reflection, a
     flash on a glossy surface) or a legitimately white object is for the caller to judge from its size,
-    its place and the rest of the exposure.
+    its place and the rest of the exposure; with ``halo_px`` > 0 the ``halo_blobs`` largest blobs also get
+    ``halo``, the mean grey level of the ring ``halo_px`` px wide around them: a highlight fades out
+    through a bright halo (high), a white object ends at its outline against whatever is behind it
+    (the background's level).
     """
     g = as_gray_float(img)
     if not g.size:
@@ -170,12 +174,25 @@ def glare_blobs(img: NDArray[Any] | Any, *, saturated_at: float = 0.98,
     mask = (g >= saturated_at).astype(np.uint8)
     if not mask.any():
         return []
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     total = float(g.size)
-    blobs = [Blob(int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]),
-                  float(stats[i, 4]) / total) for i in range(1, n)]
-    blobs = [b for b in blobs if b.area_fraction >= min_area_fraction]
-    blobs.sort(key=lambda b: b.area_fraction, reverse=True)
+    order = sorted(range(1, n), key=lambda i: -int(stats[i, 4]))
+    blobs = []
+    for rank, i in enumerate(order):
+        area = float(stats[i, 4]) / total
+        if area < min_area_fraction:
+            break
+        halo = 0.0
+        if halo_px > 0 and rank < halo_blobs:
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            x0, y0 = max(0, x - halo_px), max(0, y - halo_px)
+            x1, y1 = min(g.shape[1], x + w + halo_px), min(g.shape[0], y + h + halo_px)
+            blob = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
+            k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * halo_px + 1, 2 * halo_px + 1))
+            ring = (cv2.dilate(blob, k) > 0) & (blob == 0)
+            if ring.any():
+                halo = float(g[y0:y1, x0:x1][ring].mean())
+        blobs.append(Blob(int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]), area, halo))
     return blobs
 
 

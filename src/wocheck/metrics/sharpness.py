@@ -270,8 +270,9 @@ def tile_directional_blur(field: EdgeField, grid: tuple[int, int], *, bins: int,
     reads the largest of them. A tile needs two perpendicular measured directions (bins k and k + bins/2;
     ``bins`` even), else NaN: edges of one direction say nothing about motion along them, and motion in
     any direction widens at least one of two perpendicular directions by cos 45° of its length. A low
-    percentile over the tiles then reads the sharpest region's blur: a sharp subject in front of a soft background is sharp, a shaken photo is not (its
-    motion direction is wide in every tile), a defocused one is not (every direction is wide).
+    percentile over the tiles then reads the sharpest region's blur: a sharp subject in front of a soft
+    background is sharp, a shaken photo is not (its motion direction is wide in every tile), a defocused
+    one is not (every direction is wide).
     """
     rows, cols = grid
     out = np.full((rows, cols), np.nan)
