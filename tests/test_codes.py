@@ -356,3 +356,20 @@ def test_ocr_tokens_pass_only_the_format_check(cfg: Config) -> None:
     assert kinds("490154203237517") == []  # Luhn fails
     assert kinds("MAC:", "A4:CF:12:3B:9E:01") == [("mac", "A4CF123B9E01")]
     assert kinds("A4CF123B9E01") == []  # 12 hex digits without their key: could be anything
+
+
+def test_sn_read_only_from_the_qr_goes_to_review(cfg: Config) -> None:
+    o = _order(**RO600)
+    qr_only = _label("a.jpg", _entry("sn", "NVK6A2412000731", symbology="qr"), _entry("mac", MAC, symbology="qr"))
+    assert _checks(o, cfg, qr_only) == {"codes.sn_barcode_unreadable": (49, "review")}
+    both = _label("b.jpg", _entry("sn", "NVK6A2412000731"))
+    assert _checks(o, cfg, qr_only, both) == {}
+
+
+def test_ocr_repairs_a_confused_model_code() -> None:
+    from wocheck.identifiers import repair_ocr_sn
+
+    codes = {"4A", "6A", "8A", "U2", "CA", "CB"}
+    assert repair_ocr_sn("NVKBA2407695643", model_codes=codes) == "NVK8A2407695643"
+    assert repair_ocr_sn("NVK6A2407695643", model_codes=codes) == "NVK6A2407695643"
+    assert repair_ocr_sn("NVKXY2407695643", model_codes=codes) is None

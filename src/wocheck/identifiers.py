@@ -7,6 +7,7 @@ functions take them as arguments so that another catalog needs no code change.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -169,18 +170,35 @@ def classify_code(text: str, *, sn_pattern: str = DEFAULT_SN_PATTERN, linear_ret
     return [CodeValue("other", text)]
 
 
-def repair_ocr_sn(token: str, sn_pattern: str = DEFAULT_SN_PATTERN) -> str | None:
-    """An OCR'd token as an SN when it is one after fixing letter/digit confusions in the digit places.
+_OCR_SWAP = {"8": "B", "B": "8", "0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "2": "Z", "Z": "2",
+             "6": "G", "G": "6", "4": "A", "A": "4"}
 
-    Only the characters after the 5-character prefix (``NVK`` + model code) are changed, and only letters
-    that OCR confuses with digits (O→0, I→1, S→5, B→8, ...). ``None`` when the result is no SN.
+
+def repair_ocr_sn(token: str, sn_pattern: str = DEFAULT_SN_PATTERN,
+                  model_codes: Collection[str] | None = None) -> str | None:
+    """An OCR'd token as an SN when it is one after fixing letter/digit confusions, else ``None``.
+
+    After the 5-character prefix (``NVK`` + model code) only letters that OCR confuses with digits are
+    changed (O→0, I→1, S→5, B→8, ...). With ``model_codes`` (the catalog's) the SN's model code must be
+    one of them; a model code that is not is tried with one confused character swapped (``BA`` -> ``8A``),
+    accepted only when exactly one swap gives a catalog code.
     """
     t = normalize_code(token)
-    if parse_sn(t, sn_pattern) is not None:
-        return t
     prefix_len = 5
-    fixed = t[:prefix_len] + t[prefix_len:].translate(_OCR_DIGIT)
-    return fixed if parse_sn(fixed, sn_pattern) is not None else None
+    fixed = t if parse_sn(t, sn_pattern) is not None else t[:prefix_len] + t[prefix_len:].translate(_OCR_DIGIT)
+    parts = parse_sn(fixed, sn_pattern)
+    if parts is None:
+        return None
+    if model_codes is None or parts.model_code in model_codes:
+        return fixed
+    code = parts.model_code
+    at = fixed.find(code, 3)
+    options = {code[:i] + _OCR_SWAP[c] + code[i + 1:] for i, c in enumerate(code) if c in _OCR_SWAP}
+    hits = sorted(o for o in options if o in model_codes)
+    if len(hits) != 1 or at < 0:
+        return None
+    out = fixed[:at] + hits[0] + fixed[at + len(code):]
+    return out if parse_sn(out, sn_pattern) is not None else None
 
 
 def repair_ocr_imei(token: str) -> str | None:

@@ -100,15 +100,18 @@ class CodeThresholds(BaseModel):
     linear_min_coherence: float = Field(0.5, ge=0, le=1)  # region coherence that marks a 1D code
     engine_max_pixels: int = Field(12_000_000, ge=10_000)  # px: larger views are refused by the adapters
     engine_timeout_s: float = Field(2.0, gt=0, le=60)  # s: a view taking longer is recorded as an overrun
+    sn_barcode_wanted: bool = True  # keep reading until the SN's own Code 128 (or line) is read, not only the QR
     ocr: bool = True  # read the human-readable line when no barcode gives a kind
-    ocr_max_side: int = Field(1600, ge=100, le=6000)  # px: OCR crops are shrunk to this long side
+    ocr_max_side: int = Field(1600, ge=100, le=6000)  # px: OCR crops are shrunk to this long side ...
+    ocr_min_side: int = Field(1500, ge=100, le=6000)  # px: ... and smaller crops enlarged towards this
+    ocr_max_upscale: float = Field(3.0, ge=1, le=6)  # ... by at most this factor
     ocr_timeout_s: float = Field(2.0, gt=0, le=60)
     ocr_min_confidence: float = Field(0.0, ge=0, le=1)  # word confidence (0..1) an OCR token needs
     # (0: tesseract's LSTM gives correct whitelisted words confidence 0 on these labels; the format check
     # -- catalog model code, month, Luhn, MAC key -- is the gate, and an OCR reading that disagrees with the
     # order goes to review)
-    ocr_psms: list[int] = Field(default_factory=lambda: [6, 11])  # tesseract page-segmentation modes tried
-    ocr_max_crops: int = Field(3, ge=1, le=20)  # OCR'd crops per photo: the label (regions' union), regions
+    ocr_psms: list[int] = Field(default_factory=lambda: [6])  # tesseract page-segmentation modes tried
+    ocr_max_crops: int = Field(2, ge=1, le=20)  # OCR'd crops per photo: the label (regions' union), regions
     barcode_confidence: float = Field(0.99, ge=0, le=1)  # finding confidence for a checksummed barcode read
     unreadable_confidence: float = Field(0.95, ge=0, le=1)  # finding confidence for "no code read"
 
@@ -162,6 +165,10 @@ class LabelReading:
 
     def missing(self) -> list[str]:
         return sorted(self.wanted - self.kinds())
+
+    def sn_outside_qr(self) -> bool:
+        """An SN read from its own barcode or printed line, not only from the QR payload."""
+        return any(v.kind == "sn" and c.code.symbology != Symbology.qr for c in self.codes for v in c.values)
 
 
 def default_engines() -> list[BarcodeEngine]:
@@ -236,6 +243,8 @@ class _Reader:
 
     def done(self) -> bool:
         self.out.wanted = self.wanted()
+        if self.th.sn_barcode_wanted and "sn" in self.out.kinds() and not self.out.sn_outside_qr():
+            return False
         return self.stop_early and self.out.wanted <= self.out.kinds()
 
     def add(self, code: DecodedCode, step: str, source: str = "barcode", confidence: float = 1.0) -> bool:
@@ -309,11 +318,9 @@ def _ocr_values(words: Sequence[tuple[str, float]], cfg: Config, min_conf: float
         for key in ("SN:", "S/N:", "IMEI:", "MAC:"):
             if tok.startswith(key) and len(tok) > len(key):
                 prev, tok = key[:-1], tok[len(key):]
-        sn = repair_ocr_sn(tok, cfg.codes.sn_pattern)
+        sn = repair_ocr_sn(tok, cfg.codes.sn_pattern, codes)
         if sn is not None:
-            parts = parse_sn(sn, cfg.codes.sn_pattern)
-            if parts is not None and parts.model_code in codes:
-                out.append((CodeValue("sn", sn), conf))
+            out.append((CodeValue("sn", sn), conf))
         elif (imei := repair_ocr_imei(tok)) is not None:
             out.append((CodeValue("imei", imei), conf))
         elif prev.rstrip(":") == "MAC" and is_valid_mac(tok):
@@ -464,7 +471,11 @@ def _ocr_fallback(r: _Reader, regions: Sequence[tuple[CodeRegion, tuple[int, int
         crop, a = c.img, c.a
         if crop.size == 0:
             continue
-        img, k = downscale_to(crop, th.ocr_max_side)
+        if max(crop.shape) < th.ocr_min_side:  # small print: tesseract wants ~30-px letters
+            f = min(th.ocr_max_upscale, th.ocr_min_side / max(crop.shape))
+            img, k = upscale(crop, f), f
+        else:
+            img, k = downscale_to(crop, th.ocr_max_side)
         inner = _affine_scale(1 / k)
         ang, share = c.skew
         ang = ang if share >= th.deskew_min_share else 0.0
@@ -538,13 +549,15 @@ def inspect_code_label(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutpu
         findings = _unreadable_findings(reading.missing(), [(ctx.file, reading_to_data(reading))], th)
     return InspectorOutput(findings=tuple(findings), measurements=meas, annotations=tuple(ann),
                            data={"codes": entries, "codes_missing": missing,
-                                 "codes_unread_regions": [list(b) for b in reading.unread_regions]})
+                                 "codes_unread_regions": [list(b) for b in reading.unread_regions],
+                                 "codes_sn_outside_qr": reading.sn_outside_qr()})
 
 
 def reading_to_data(reading: LabelReading) -> dict[str, Any]:
     return {"codes": [e for c in reading.codes for e in c.entries()],
             "codes_missing": [{"kind": k, "reason": _missing_reason(reading, k)[0]} for k in reading.missing()],
-            "codes_unread_regions": [list(b) for b in reading.unread_regions]}
+            "codes_unread_regions": [list(b) for b in reading.unread_regions],
+            "codes_sn_outside_qr": reading.sn_outside_qr()}
 
 
 # --- per order -----------------------------------------------------------------------------------------
@@ -624,10 +637,25 @@ def check_codes(order: Order, cfg: Config, photos: tuple[PhotoResult, ...]) -> l
     out += _unreadable_findings(missing, [(p.file, p.data) for p in labels], th)
     if sns:
         out += _check_sn(order, cfg, th, sns)
+        if th.sn_barcode_wanted and all(s.entry.get("symbology") == Symbology.qr.value for s in sns):
+            out.append(_sn_only_in_qr(labels, sns[0]))
     for kind in ("imei", "mac"):
         if by_kind.get(kind):
             out += _check_module(order, th, kind, by_kind[kind])
     return out
+
+
+def _sn_only_in_qr(labels: Sequence[PhotoResult], seen: _Seen) -> Finding:
+    """The SN was read from the QR payload only: its own barcode and printed line were not readable."""
+    return Finding(
+        check="codes.sn_barcode_unreadable", slot=Slot.code_label, photo=seen.photo,
+        message_zh="铭牌SN条码及其下方文字无法识别（仅从二维码读到SN）",
+        message_en="The nameplate SN barcode and its printed line can't be read (the SN was read from the QR only)",
+        hint_zh="重拍铭牌：SN条码清晰、无反光、完整入镜", hint_en="Retake the nameplate: the SN barcode sharp, "
+        "without glare, wholly in frame",
+        evidence={**_code_evidence(seen), "photos": [{"photo": p.file, "unread_regions":
+                                                     p.data.get("codes_unread_regions", [])} for p in labels]},
+        confidence=0.8, certain=False)
 
 
 def _order_model_code(order: Order, cfg: Config) -> str | None:
