@@ -215,3 +215,21 @@ def test_inspect_command(photos: dict[str, Path]) -> None:
     assert doc["findings"][0]["clause"] == 45
     assert doc["measurements"]["form"]["fields"]["service_type"]["ticked"] == []
     assert res.exit_code == 1
+
+
+@pytest.mark.slow
+def test_ocr_second_signal_reads_sharp_labels_only(photos: dict[str, Path], cfg: Config) -> None:
+    from wocheck.engines.tesseract import available_languages
+    from wocheck.inspectors.form import form_images, locate_form, ocr_labels, rectify
+
+    th = cfg.thresholds("form", FormThresholds)
+    if th.ocr_lang not in available_languages():
+        pytest.skip(f"tesseract {th.ocr_lang} is not installed")
+    lay = layout_for(cfg)
+    got = {}
+    for name in ("clean", "blur"):
+        imgs = form_images(load_photo(photos[name]), th)
+        loc = locate_form(imgs, lay, th)
+        got[name] = ocr_labels(rectify(imgs, loc, lay, th), lay, th)
+    assert got["clean"]["tried"] == len(th.ocr_label_keys)
+    assert got["clean"]["read"] >= 2 > got["blur"]["read"]

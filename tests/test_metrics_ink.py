@@ -214,3 +214,13 @@ def test_order_clockwise_is_a_permutation(pts: list[tuple[float, float]]) -> Non
 def test_bounding_box_skips_infinite_points() -> None:
     assert geo.bounding_box([[0, 0], [np.inf, 3], [4, 5]]) == (0.0, 0.0, 4.0, 5.0)
     assert geo.bounding_box(np.zeros((0, 2))) == (0.0, 0.0, 0.0, 0.0)
+
+
+def test_open_mask_drops_specks_keeps_blobs() -> None:
+    m = np.zeros((60, 60), bool)
+    m[10:30, 10:30] = True
+    m[50, 50] = True
+    out = ink.open_mask(m, radius_px=2)
+    assert out[20, 20] and not out[50, 50]
+    assert out.sum() <= m.sum()
+    assert ink.open_mask(np.zeros((0, 0), bool), radius_px=2).shape == (0, 0)

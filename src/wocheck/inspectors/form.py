@@ -76,6 +76,14 @@ class FormThresholds(BaseModel):
     glare_search_mm: float = Field(1.5, ge=0, le=10)  # print looked for this far (misregistration, warp)
     glare_reach_mm: float = Field(5.0, ge=0, le=30)  # burnt-out print hides the paper this far around it
     black_percentile: float = Field(0.3, ge=0, le=5)  # % of the page darkest: the print's black level
+    ocr_band: float = Field(2.0, ge=1, le=10)  # OCR the labels when blurred but sharper than threshold ÷ this
+    ocr_label_keys: list[str] = Field(default_factory=lambda: ["customer_name", "machine_code", "engineer"])
+    ocr_lang: str = "chi_sim"
+    ocr_px_per_mm: float = Field(9.0, ge=2, le=30)  # labels upsampled to this before OCR (~30 px text)
+    ocr_inset_mm: float = Field(0.8, ge=0, le=5)  # the label box shrunk by this (its border lines)
+    ocr_char_share: float = Field(0.5, ge=0, le=1)  # share of a label's characters read back: read
+    ocr_read_min: float = Field(0.66, ge=0, le=1)  # share of the labels read: legible
+    ocr_timeout_s: float = Field(2.0, gt=0, le=30)
     # --- completeness ---
     background_mm: float = Field(2.0, gt=0, le=20)  # strokes thinner than this are ink, not paper
     ink_darker_than: float = Field(0.8, gt=0, lt=1)  # relative to the local paper: darker is ink
@@ -468,6 +476,47 @@ def legibility(rect: Rectified, layout: FormLayout, th: FormThresholds) -> Legib
                       certain=certain)
 
 
+def ocr_labels(rect: Rectified, layout: FormLayout, th: FormThresholds) -> dict[str, Any]:
+    """Read a few printed labels with tesseract (chi_sim): the second signal on borderline sharpness.
+
+    Returns ``{"read": n, "tried": m, "confidence": mean 0…1, "engine": …}``; a label counts as read when
+    at least ``ocr_char_share`` of its characters come back. Labels partly out of frame are skipped.
+    """
+    from wocheck.engines.tesseract import ocr
+
+    p = rect.px_per_mm
+    h, w = rect.gray.shape
+    read = tried = 0
+    confs: list[float] = []
+    engine = ""
+    errors: list[str] = []
+    for f in layout.fields:
+        if f.key not in th.ocr_label_keys:
+            continue
+        x0, y0, x1, y1 = _mm_to_px(f.label_box, p, th.ocr_inset_mm)
+        if x0 < 0 or y0 < 0 or x1 > w or y1 > h or not rect.valid[y0:y1, x0:x1].all():
+            continue
+        crop = rect.gray[y0:y1, x0:x1]
+        k = th.ocr_px_per_mm / p
+        if k > 1:
+            crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+        res = ocr(np.ascontiguousarray(crop), lang=th.ocr_lang, psm=7, timeout_s=th.ocr_timeout_s)
+        engine = res.engine
+        if not res.ok:
+            errors.append(str(res.error))
+            continue
+        tried += 1
+        got = set(res.text.replace(" ", ""))
+        share = len(got & set(f.label)) / max(1, len(set(f.label)))
+        confs.append(res.confidence)
+        read += int(share >= th.ocr_char_share)
+    out: dict[str, Any] = {"read": read, "tried": tried, "engine": engine,
+                           "confidence": round(float(np.mean(confs)), 3) if confs else 0.0}
+    if errors:
+        out["errors"] = errors[:3]
+    return out
+
+
 # -------------------------------------------------------------------------------------- completeness
 
 
@@ -830,6 +879,17 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
 
     rect = rectify(imgs, loc, layout, th)
     leg = legibility(rect, layout, th)
+    if "blur" in leg.causes and leg.sharpness >= th.sharpness_min / th.ocr_band \
+            and not {"dark", "overexposed"} & set(leg.causes):
+        # borderline blur: the printed labels read by OCR decide (a second, slower signal)
+        o = ocr_labels(rect, layout, th)
+        m["ocr_labels"] = o
+        if o["tried"]:
+            if o["read"] / o["tried"] >= th.ocr_read_min:
+                leg.causes.remove("blur")  # the labels read fine: the pixel measure was too strict
+                leg.certain = not leg.causes or leg.certain
+            else:
+                leg.certain = True  # both signals agree
     fields = completeness(rect, layout, order_type, th)
     m.update(sharpness=round(leg.sharpness, 4), paper_level=round(leg.paper_level, 1),
              contrast=round(leg.contrast, 4), saturated=round(leg.saturated, 4), align_shift_px=list(rect.shift_px),
