@@ -347,7 +347,7 @@ def test_ocr_tokens_pass_only_the_format_check(cfg: Config) -> None:
     from wocheck.inspectors.codes import _ocr_values
 
     def kinds(*words: str) -> list[tuple[str, str]]:
-        return [(v.kind, v.value) for v, _ in _ocr_values([(w, 0.9) for w in words], cfg, 0.0)]
+        return [(v.kind, v.value) for v, _, _ in _ocr_values([(w, 0.9, (0, 0, 1, 1)) for w in words], cfg, 0.0)]
 
     assert kinds("SN:NVK6A24I2OOO731") == [("sn", "NVK6A2412000731")]  # I/O confusions in digit places
     assert kinds("NVK9Z2412000731") == []  # no such model code in the catalog

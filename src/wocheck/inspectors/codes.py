@@ -25,7 +25,6 @@ order only the combiner judges, so that one blurred photo among sharp ones is no
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -285,7 +284,7 @@ def _expand(box: tuple[float, float, float, float], margin: float, w: int, h: in
 
 
 def _covered(box: tuple[int, int, int, int], codes: Sequence[ReadCode]) -> bool:
-    """True when the centre of a code read so far lies inside ``box``... and covers most of it."""
+    """True when a code read so far covers at least half of ``box`` (nothing more to find there)."""
     x, y, w, h = box
     area = max(1, w * h)
     for c in codes:
@@ -298,33 +297,32 @@ def _covered(box: tuple[int, int, int, int], codes: Sequence[ReadCode]) -> bool:
 
 
 _OCR_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ:-"
-_TOKEN_SPLIT = re.compile(r"[\s]+")
+_OCR_KEYS = ("SN:", "S/N:", "IMEI:", "MAC:")
+OcrWordT = tuple[str, float, tuple[int, int, int, int]]
 
 
-def _ocr_tokens(text: str) -> list[str]:
-    return [t for t in _TOKEN_SPLIT.split(text.upper()) if t]
-
-
-def _ocr_values(words: Sequence[tuple[str, float]], cfg: Config, min_conf: float) -> list[tuple[CodeValue, float]]:
-    """Identifiers among OCR words: SN (catalog model code), IMEI (Luhn), MAC (12 hex after a MAC key)."""
+def _ocr_values(words: Sequence[OcrWordT], cfg: Config, min_conf: float,
+                ) -> list[tuple[CodeValue, float, tuple[int, int, int, int]]]:
+    """Identifiers among OCR words (text, confidence, box): an SN of the catalog's model codes (letter/digit
+    confusions repaired), an IMEI passing Luhn, a MAC of 12 hex digits right after its ``MAC`` key."""
     codes = {s.sn_code for s in cfg.models.values()}
-    out: list[tuple[CodeValue, float]] = []
+    out: list[tuple[CodeValue, float, tuple[int, int, int, int]]] = []
     prev = ""
-    for raw, conf in words:
-        if conf < min_conf:
-            prev = raw.upper()
-            continue
+    for raw, conf, box in words:
         tok = raw.upper()
-        for key in ("SN:", "S/N:", "IMEI:", "MAC:"):
+        if conf < min_conf:
+            prev = tok
+            continue
+        for key in _OCR_KEYS:
             if tok.startswith(key) and len(tok) > len(key):
                 prev, tok = key[:-1], tok[len(key):]
         sn = repair_ocr_sn(tok, cfg.codes.sn_pattern, codes)
         if sn is not None:
-            out.append((CodeValue("sn", sn), conf))
+            out.append((CodeValue("sn", sn), conf, box))
         elif (imei := repair_ocr_imei(tok)) is not None:
-            out.append((CodeValue("imei", imei), conf))
+            out.append((CodeValue("imei", imei), conf, box))
         elif prev.rstrip(":") == "MAC" and is_valid_mac(tok):
-            out.append((CodeValue("mac", normalize_mac(tok)), conf))
+            out.append((CodeValue("mac", normalize_mac(tok)), conf, box))
         prev = tok
     return out
 
@@ -490,23 +488,15 @@ def _ocr_fallback(r: _Reader, regions: Sequence[tuple[CodeRegion, tuple[int, int
                 r.out.engine_errors.append({"engine": res.engine or "tesseract", "step": "ocr",
                                             "kind": res.error.kind.value, "message": res.error.message})
                 continue
-            words = [(w.text, w.confidence) for w in res.words]
-            boxes = {w.text: w.box for w in res.words}
-            found = _ocr_values(words, r.cfg, th.ocr_min_confidence)
-            for value, conf in found:
-                if value.kind in r.out.kinds():
-                    continue
-                raw = next((t for t, _ in words if value.value in normalize_code(t).translate(
-                    str.maketrans({"O": "0", "I": "1", "S": "5", "B": "8"})) or normalize_mac(t) == value.value
-                    or normalize_code(t).endswith(value.value)), value.value)
-                bx = boxes.get(raw, (0, 0, img.shape[1], img.shape[0]))
-                code = _map(DecodedCode(value.value, Symbology.other, quad_from_rect(*bx), "tesseract"), a_full)
+            words = [(w.text, w.confidence, w.box) for w in res.words]
+            for value, conf, bx in _ocr_values(words, r.cfg, th.ocr_min_confidence):
                 key = ("ocr", value.kind + value.value)
-                if key in r._seen:
+                if value.kind in r.out.kinds() or key in r._seen:
                     continue
                 r._seen.add(key)
+                code = _map(DecodedCode(value.value, Symbology.other, quad_from_rect(*bx), "tesseract"), a_full)
                 r.out.codes.append(ReadCode(code, (value,), "ocr", "ocr", conf))
-            if r.done():
+            if not {"sn", "imei", "mac"} & set(r.out.missing()):
                 r.out.ocr_ms = round((time.perf_counter() - t0) * 1e3, 1)
                 return
     r.out.ocr_ms = round((time.perf_counter() - t0) * 1e3, 1)
