@@ -282,13 +282,8 @@ def fit(rows: list[dict[str, Any]], current: FormThresholds, recall: float) -> t
     if t is not None:
         new["paper_level_min"] = round(t, 1)
         new["paper_level_certain"] = round(min(t * 0.75, float(np.median(dark_pos))), 1)
-    t = _split(vals(["overexposed"], "contrast"), vals(CLEAN, "contrast"), low_is_defect=True, recall=recall)
-    if t is not None:
-        new["contrast_min"] = round(t, 4)
-    t = _split(vals(["stain"], "stain_area_mm2"), vals(CLEAN + ["crumpled"], "stain_area_mm2"),
-               low_is_defect=False, recall=recall)
-    if t is not None:
-        new["stain_min_area_mm2"] = round(max(t, 5.0), 1)
+    # contrast (overexposure) and stain areas are not fitted: overexposed forms are mostly not even located,
+    # and a stain's area says little about whether it is one (the ring and tint tests decide)
     t = _split(vals(["crumpled"], "crease_fraction"), vals(CLEAN + ["stain", "torn_corner"], "crease_fraction"),
                low_is_defect=False, recall=recall)
     if t is not None:

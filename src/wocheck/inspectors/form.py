@@ -654,8 +654,13 @@ def _marker_missing(rect: Rectified, layout: FormLayout, corner: str) -> float:
     return float(np.count_nonzero(v & (darkest > 0.6)) / np.count_nonzero(v))
 
 
-def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThresholds) -> Damage:
-    """Stains, torn corners and creases, measured on the page reduced to ``damage_px_per_mm``."""
+def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThresholds,
+           glare: Mask | None = None) -> Damage:
+    """Stains, torn corners and creases, measured on the page reduced to ``damage_px_per_mm``.
+
+    ``glare``: where glare hides the page (`glare_region`): no dark patch is looked for within the stain
+    scale of it (a highlight makes the paper around it look dark).
+    """
     q = th.damage_px_per_mm
     f = q / rect.px_per_mm
     h, w = rect.gray.shape
@@ -715,6 +720,11 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
                             darker_than=th.stain_darker_than, exclude=~valid | skip)
     n, labels_, stats, _ = cv2.connectedComponentsWithStats(patch.astype(np.uint8), connectivity=8)
     blot = np.zeros_like(valid)
+    near_glare = np.zeros_like(valid)
+    if glare is not None and glare.any():
+        g = cv2.resize(glare.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        rg = max(1, round(th.stain_scale_mm * q))
+        near_glare = cv2.dilate(g, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rg + 1,) * 2)) > 0
     paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * max(1, round(th.stain_stroke_mm * q)) + 1,) * 2))
     rr = max(1, round(th.stain_ring_mm * q))
     ring_k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rr + 1,) * 2)
@@ -723,7 +733,7 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
             continue
         comp = labels_ == i
         # length (mm) along the page edge: area in the edge band over the band's width
-        if np.count_nonzero(comp & edge) / (q * e) > th.stain_edge_contact_mm:
+        if np.count_nonzero(comp & edge) / (q * e) > th.stain_edge_contact_mm or (comp & near_glare).any():
             continue
         # a stain is darker than the paper all around it; a shadow's edge has deeper shadow on one side
         ring = (cv2.dilate(comp.astype(np.uint8), ring_k) > 0) & ~comp & valid & ~printed
@@ -899,6 +909,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     registered = in_frame_ok and len(loc.markers) >= 3 or loc.method == "outline" and in_frame_ok
     glared = [fr for fr in fields if fr.hidden_by_glare and fr.in_frame] if registered else []
     spec = {f.key: f for f in layout.fields}
+    dmg = damage(rect, layout, loc, th, glare_region(rect, th)) if not leg.causes and registered \
+        else Damage([], 0.0, [], {}, 0.0)
     if leg.causes:
         cause = leg.causes[0]
         zh = "、".join(_CAUSE_ZH[x] for x in leg.causes)
@@ -924,7 +936,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             {"cause": "glare", "fields_hidden": keys,
              "glare_fraction": {fr.key: round(fr.glare_fraction, 3) for fr in glared},
              "threshold": th.glare_field_fraction, "boxes_px": [c.box_px(spec[k].box) for k in keys]},
-            confidence=0.9))
+            # crumpled paper throws highlights and warps the print off the master: a reviewer decides
+            confidence=0.9 if "crumpled" not in dmg.kinds else 0.7, certain="crumpled" not in dmg.kinds))
 
     judge_fields = not leg.causes
     for fr in fields:
@@ -940,7 +953,6 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
                               label=f.key, ok=ok and fr.in_frame and not fr.hidden_by_glare))
     m["fields"] = {fr.key: fr.to_json() for fr in fields}
 
-    dmg = damage(rect, layout, loc, th) if not leg.causes and registered else Damage([], 0.0, [], {}, 0.0)
     m.update(stains_mm=[[round(v, 1) for v in s] for s in dmg.stains], stain_area_mm2=round(dmg.stain_area_mm2, 1),
              torn_corners=dmg.torn, torn_fractions=dmg.torn_fractions, crease_fraction=round(abs(dmg.crease), 4))
     if dmg.kinds:
