@@ -949,8 +949,9 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             ok = False
         if not fr.in_frame or fr.hidden_by_glare or not judge_fields:
             ok = fr.filled or not fr.required
+        good = ok and fr.in_frame and not fr.hidden_by_glare
         ann.append(Annotation("polygon", tuple((float(x), float(y)) for x, y in c.quad_px(f.box)),
-                              label=f.key, ok=ok and fr.in_frame and not fr.hidden_by_glare))
+                              label="" if good else f.key, ok=good))
     m["fields"] = {fr.key: fr.to_json() for fr in fields}
 
     m.update(stains_mm=[[round(v, 1) for v in s] for s in dmg.stains], stain_area_mm2=round(dmg.stain_area_mm2, 1),
@@ -971,7 +972,9 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         findings.append(c.finding(
             f"form.damaged.{dmg.kinds[0]}", f"服务单有{kinds_zh}", f"Service form is damaged: {', '.join(dmg.kinds)}",
             "请使用完好、整洁的服务单", "Use an intact, clean service form",
-            {"kinds": dmg.kinds, "stain_boxes_px": boxes, "stain_area_mm2": round(dmg.stain_area_mm2, 1),
+            {"kinds": dmg.kinds, "stain_boxes_px": boxes, "box_px": [round(v) for v in geo.bounding_box(
+                np.concatenate([c.quad_px(b) for b in [*dmg.stains, *(_corner_box(layout, k, th.torn_corner_mm)
+                                                                         for k in dmg.torn)]] or [np.zeros((0, 2))]))], "stain_area_mm2": round(dmg.stain_area_mm2, 1),
              "threshold_stain_area_mm2": th.stain_min_area_mm2, "torn_corners": dmg.torn,
              "torn_fractions": dmg.torn_fractions, "threshold_torn": th.torn_min_fraction,
              "crease_fraction": round(abs(dmg.crease), 4), "threshold_crease": th.crease_fraction_max},
