@@ -384,9 +384,7 @@ def _ladder(r: _Reader) -> None:
 
     yielded: set[tuple[int, int, int, int]] = set()
     for step in LADDER_STEPS:
-        for reg, box in pending:
-            if box in yielded:
-                continue
+        for reg, box in pending:  # a region that gave a code may hold more: every rung until done
             view = _view(step, reg, box, crop_of, th)
             if view is None:
                 continue
@@ -397,7 +395,7 @@ def _ladder(r: _Reader) -> None:
                 return
     # (the whole-frame candidate, energy 0, is no region a reviewer needs pointed out)
     r.out.unread_regions = [box for reg, box in pending if box not in yielded and reg.energy > 0]
-    if th.ocr and ({"sn", "imei", "mac"} & set(r.out.missing())) and regions:
+    if th.ocr and regions and _ocr_wanted(r):
         # The printed lines sit beside the bars, in or next to the regions: their union (the label) first,
         # then the regions, largest first.
         cands = [(reg, box) for reg, box in zip(regions, r.out.regions, strict=False)]
@@ -458,6 +456,13 @@ def _view(step: str, reg: CodeRegion, box: tuple[int, int, int, int], crop_of: A
     raise ValueError(f"unknown ladder step {step!r}")
 
 
+def _ocr_wanted(r: _Reader) -> bool:
+    """Kinds still unread, or an SN known only from the QR while its own line is wanted."""
+    if {"sn", "imei", "mac"} & set(r.out.missing()):
+        return True
+    return r.th.sn_barcode_wanted and "sn" in r.out.kinds() and not r.out.sn_outside_qr()
+
+
 def _ocr_fallback(r: _Reader, regions: Sequence[tuple[CodeRegion, tuple[int, int, int, int]]], crop_of: Any) -> None:
     from wocheck.engines.tesseract import ocr
 
@@ -491,12 +496,13 @@ def _ocr_fallback(r: _Reader, regions: Sequence[tuple[CodeRegion, tuple[int, int
             words = [(w.text, w.confidence, w.box) for w in res.words]
             for value, conf, bx in _ocr_values(words, r.cfg, th.ocr_min_confidence):
                 key = ("ocr", value.kind + value.value)
-                if value.kind in r.out.kinds() or key in r._seen:
+                known = r.out.sn_outside_qr() if value.kind == "sn" else value.kind in r.out.kinds()
+                if known or key in r._seen:
                     continue
                 r._seen.add(key)
                 code = _map(DecodedCode(value.value, Symbology.other, quad_from_rect(*bx), "tesseract"), a_full)
                 r.out.codes.append(ReadCode(code, (value,), "ocr", "ocr", conf))
-            if not {"sn", "imei", "mac"} & set(r.out.missing()):
+            if not _ocr_wanted(r):
                 r.out.ocr_ms = round((time.perf_counter() - t0) * 1e3, 1)
                 return
     r.out.ocr_ms = round((time.perf_counter() - t0) * 1e3, 1)
