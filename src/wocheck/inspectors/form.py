@@ -658,8 +658,7 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
            glare: Mask | None = None) -> Damage:
     """Stains, torn corners and creases, measured on the page reduced to ``damage_px_per_mm``.
 
-    ``glare``: where glare hides the page (`glare_region`): no dark patch is looked for within the stain
-    scale of it (a highlight makes the paper around it look dark).
+    ``glare``: where glare hides the page (`glare_region`); with any, no broad dark patch is looked for.
     """
     q = th.damage_px_per_mm
     f = q / rect.px_per_mm
@@ -720,11 +719,9 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
                             darker_than=th.stain_darker_than, exclude=~valid | skip)
     n, labels_, stats, _ = cv2.connectedComponentsWithStats(patch.astype(np.uint8), connectivity=8)
     blot = np.zeros_like(valid)
-    near_glare = np.zeros_like(valid)
-    if glare is not None and glare.any():
-        g = cv2.resize(glare.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-        rg = max(1, round(th.stain_scale_mm * q))
-        near_glare = cv2.dilate(g, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rg + 1,) * 2)) > 0
+    # a highlight's halo spreads far and makes the paper around it look dark: with glare on the page, broad
+    # patches are not looked for (tinted and foreign marks still are)
+    glared = glare is not None and bool(glare.any())
     paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * max(1, round(th.stain_stroke_mm * q)) + 1,) * 2))
     rr = max(1, round(th.stain_ring_mm * q))
     ring_k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rr + 1,) * 2)
@@ -733,7 +730,7 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
             continue
         comp = labels_ == i
         # length (mm) along the page edge: area in the edge band over the band's width
-        if np.count_nonzero(comp & edge) / (q * e) > th.stain_edge_contact_mm or (comp & near_glare).any():
+        if glared or np.count_nonzero(comp & edge) / (q * e) > th.stain_edge_contact_mm:
             continue
         # a stain is darker than the paper all around it; a shadow's edge has deeper shadow on one side
         ring = (cv2.dilate(comp.astype(np.uint8), ring_k) > 0) & ~comp & valid & ~printed
