@@ -247,8 +247,10 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # -------------------------------------------------------------------------------------------- fitting
 
 
-def _split(pos: list[float], neg: list[float], *, low_is_defect: bool, recall: float) -> float | None:
-    """A threshold between defect values ``pos`` and clean values ``neg`` (midpoint of the margin)."""
+def _split(pos: list[float], neg: list[float], *, low_is_defect: bool, recall: float, at: float = 0.5
+           ) -> float | None:
+    """A threshold between defect values ``pos`` and clean values ``neg``: at ``at`` of the margin from the
+    defects' side (0.5 = the midpoint), or just past the defects when the two overlap."""
     if not pos or not neg:
         return None
     p = np.asarray(pos, float)
@@ -256,10 +258,10 @@ def _split(pos: list[float], neg: list[float], *, low_is_defect: bool, recall: f
     if low_is_defect:
         hi_pos = float(np.quantile(p, recall))  # recall of the defects lie at or below this
         lo_neg = float(np.quantile(n, 0.01))
-        return (hi_pos + lo_neg) / 2 if lo_neg > hi_pos else hi_pos * 1.0001
+        return hi_pos + at * (lo_neg - hi_pos) if lo_neg > hi_pos else hi_pos * 1.0001
     lo_pos = float(np.quantile(p, 1 - recall))
     hi_neg = float(np.quantile(n, 0.99))
-    return (lo_pos + hi_neg) / 2 if lo_pos > hi_neg else lo_pos * 0.9999
+    return lo_pos - at * (lo_pos - hi_neg) if lo_pos > hi_neg else lo_pos * 0.9999
 
 
 def fit(rows: list[dict[str, Any]], current: FormThresholds, recall: float) -> tuple[dict[str, float], dict[str, Any]]:
@@ -276,12 +278,12 @@ def fit(rows: list[dict[str, Any]], current: FormThresholds, recall: float) -> t
     t = _split(blur_pos, vals(CLEAN, "sharpness"), low_is_defect=True, recall=recall)
     if t is not None:
         new["sharpness_min"] = round(t, 4)
-        new["sharpness_certain"] = round(min(t * 0.6, float(np.median(blur_pos)) if blur_pos else t), 4)
+        new["sharpness_certain"] = round(t * 0.6, 4)
     dark_pos = vals(["dark"], "paper_level")
     t = _split(dark_pos, vals(CLEAN, "paper_level"), low_is_defect=True, recall=recall)
     if t is not None:
         new["paper_level_min"] = round(t, 1)
-        new["paper_level_certain"] = round(min(t * 0.75, float(np.median(dark_pos))), 1)
+        new["paper_level_certain"] = round(t * 0.75, 1)
     # contrast (overexposure) and stain areas are not fitted: overexposed forms are mostly not even located,
     # and a stain's area says little about whether it is one (the ring and tint tests decide)
     t = _split(vals(["crumpled"], "crease_fraction"), vals(CLEAN + ["stain", "torn_corner"], "crease_fraction"),
@@ -314,7 +316,8 @@ def fit(rows: list[dict[str, Any]], current: FormThresholds, recall: float) -> t
             elif f["required"]:
                 filled_ink[kind].append(f["ink_ratio"])
     for kind, name in (("text", "text_ink_min"), ("signature", "signature_ink_min"), ("choice", "tick_ink_min")):
-        t = _split(blank_ink[kind], filled_ink[kind], low_is_defect=True, recall=recall)
+        # a third of the way from blank to filled: a light hand or a faint pen must not read as blank
+        t = _split(blank_ink[kind], filled_ink[kind], low_is_defect=True, recall=recall, at=1 / 3)
         if t is not None:
             new[name] = round(max(t, 1e-4), 5)
         notes[f"{kind}_ink"] = {"blank_max": round(max(blank_ink[kind], default=0), 5),
@@ -323,14 +326,29 @@ def fit(rows: list[dict[str, Any]], current: FormThresholds, recall: float) -> t
     return new, notes
 
 
+def _toml(v: Any) -> str:
+    """A TOML value (inline tables and arrays for nested data)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    return json.dumps(str(v))
+
+
 def write_toml(values: dict[str, Any], provenance: dict[str, Any]) -> None:
     lines = ["# Service-form inspector thresholds (src/wocheck/inspectors/form.py: FormThresholds has units and",
              "# bounds). Written by scripts/calibration/form.py; see [provenance].", ""]
     for k, v in values.items():
-        lines.append(f"{k} = {v!r}")
+        lines.append(f"{k} = {_toml(v)}")
     lines += ["", "[provenance]"]
     for k, v in provenance.items():
-        lines.append(f"{k} = {json.dumps(v, ensure_ascii=False)}")
+        lines.append(f"{k} = {_toml(v)}")
     THRESHOLDS.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -346,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="write models/thresholds/form.toml")
     ap.add_argument("--evaluate", action="store_true", help="only report the current thresholds' figures")
     ap.add_argument("--dump", type=Path, help="write the measured rows (JSON Lines) here")
+    ap.add_argument("--rows", type=Path, help="fit from rows dumped before (no measuring)")
     a = ap.parse_args(argv)
     if a.fixtures:
         labels = from_fixtures(a.fixtures, a.out)
@@ -353,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         labels = render(a.render, a.seed, a.out)
     else:
         labels = a.labels or a.out / "labels.jsonl"
-    rows = measure(labels)
+    rows = [json.loads(x) for x in a.rows.read_text(encoding="utf-8").splitlines()] if a.rows else measure(labels)
     if a.dump:
         a.dump.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     before = report(rows)
