@@ -906,7 +906,9 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     registered = in_frame_ok and len(loc.markers) >= 3 or loc.method == "outline" and in_frame_ok
     glared = [fr for fr in fields if fr.hidden_by_glare and fr.in_frame] if registered else []
     spec = {f.key: f for f in layout.fields}
-    dmg = damage(rect, layout, loc, th, glare_region(rect, th)) if not leg.causes and registered \
+    page_glare = glare_region(rect, th)
+    any_glare = bool(page_glare.any())
+    dmg = damage(rect, layout, loc, th, page_glare) if not leg.causes and registered \
         else Damage([], 0.0, [], {}, 0.0)
     if leg.causes:
         cause = leg.causes[0]
@@ -933,8 +935,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             {"cause": "glare", "fields_hidden": keys,
              "glare_fraction": {fr.key: round(fr.glare_fraction, 3) for fr in glared},
              "threshold": th.glare_field_fraction, "boxes_px": [c.box_px(spec[k].box) for k in keys]},
-            # crumpled paper throws highlights and warps the print off the master: a reviewer decides
-            confidence=0.9 if "crumpled" not in dmg.kinds else 0.7, certain="crumpled" not in dmg.kinds))
+            # damaged (crumpled, stained) paper throws highlights and warps the print off the master
+            confidence=0.9 if not dmg.kinds else 0.7, certain=not dmg.kinds))
 
     judge_fields = not leg.causes
     for fr in fields:
@@ -942,7 +944,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         ok = fr.filled or not fr.required
         touched = fr.glare_fraction >= th.glare_judge_max  # partly under glare: not judged blank
         if fr.required and judge_fields and fr.in_frame and not touched and not fr.filled:
-            findings.append(_blank_finding(c, f, fr, th))
+            # with glare on the page, its halo may wash out writing beyond the burnt-out print: review
+            findings.append(_blank_finding(c, f, fr, th, sure=not any_glare))
             ok = False
         if not fr.in_frame or fr.hidden_by_glare or not judge_fields:
             ok = fr.filled or not fr.required
@@ -963,7 +966,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             ann.append(Annotation("polygon", tuple((float(x), float(y)) for x, y in
                                                   c.quad_px(_corner_box(layout, corner, th.torn_corner_mm))),
                                   label="torn", ok=False))
-        sure = (dmg.stain_area_mm2 >= th.damage_certain_factor * th.stain_min_area_mm2
+        sure = not any_glare and (dmg.stain_area_mm2 >= th.damage_certain_factor * th.stain_min_area_mm2
                 or any(dmg.torn_fractions.get(k, 0) >= th.damage_certain_factor * th.torn_min_fraction for k in dmg.torn)
                 or dmg.crease >= th.damage_certain_factor * th.crease_fraction_max)
         findings.append(c.finding(
@@ -994,7 +997,7 @@ def _corner_box(layout: FormLayout, corner: str, size: float) -> tuple[float, fl
     return (x, y, size, size)
 
 
-def _blank_finding(c: _Ctx, f: FieldSpec, fr: FieldResult, th: FormThresholds) -> Finding:
+def _blank_finding(c: _Ctx, f: FieldSpec, fr: FieldResult, th: FormThresholds, *, sure: bool = True) -> Finding:
     if f.kind == "choice":
         check, thr = "form.no_tick", th.tick_ink_min
         zh, en = f"服务单“{f.label}”未勾选", f"Service form: nothing ticked in {f.key}"
@@ -1007,7 +1010,7 @@ def _blank_finding(c: _Ctx, f: FieldSpec, fr: FieldResult, th: FormThresholds) -
         check, thr = "form.field_blank", th.text_ink_min
         zh, en = f"服务单“{f.label}”栏为空", f"Service form: {f.key} is blank"
         hz, he = f"请填写“{f.label}”后重拍服务单", f"Fill in {f.key}, then retake the form photo"
-    certain = fr.ink_ratio < th.blank_certain_factor * thr
+    certain = sure and fr.ink_ratio < th.blank_certain_factor * thr
     return c.finding(check, zh, en, hz, he,
                      {"field": f.key, "ink_ratio": round(fr.ink_ratio, 5), "threshold": thr, "strokes": fr.strokes,
                       "box_px": c.box_px(f.box)},
