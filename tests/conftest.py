@@ -46,3 +46,9 @@ def order_dict(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def cfg() -> Config:
     return load_config()
+
+
+@pytest.fixture(autouse=True)
+def _history_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wocheck scan` without --db keeps its history in a user-level file: point it at a fresh one per test."""
+    monkeypatch.setenv("WOCHECK_DB", str(tmp_path_factory.mktemp("history") / "history.sqlite"))

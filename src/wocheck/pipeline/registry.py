@@ -28,11 +28,14 @@ _PHOTO: dict[Slot, list[tuple[str, str]]] = {
 }
 
 # Inspectors that look at every photo whatever its slot (hashes, capture metadata), run before the slot's.
-_EVERY_PHOTO: list[tuple[str, str]] = []
+_EVERY_PHOTO: list[tuple[str, str]] = [
+    ("authenticity.hash", "wocheck.inspectors.authenticity:hash_photo"),
+]
 
 # [(name, "module:function")], each ``(order, cfg, photo_results) -> list[Finding]``: checks that combine
 # an order's photos (codes read on several label photos, capture times and places).
 _ORDER: list[tuple[str, str]] = [
+    ("authenticity.capture", "wocheck.inspectors.authenticity:check_capture"),
     ("codes", "wocheck.inspectors.codes:check_codes"),
 ]
 

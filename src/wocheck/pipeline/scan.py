@@ -12,8 +12,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wocheck.config import Config
 from wocheck.io.orders import read_orders
@@ -21,7 +22,10 @@ from wocheck.io.writers import JsonlWriter
 from wocheck.pipeline.executor import run_orders
 from wocheck.pipeline.work import OrderResult
 from wocheck.policy import apply_policy
-from wocheck.records import InputErrorRecord, Order, Violation
+from wocheck.records import Finding, InputErrorRecord, Order, Violation
+
+if TYPE_CHECKING:
+    from wocheck.history.scanning import ScanHistory
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,14 @@ def _progress(total_hint: int | None, enabled: bool) -> object:
     return tqdm(total=total_hint, unit="order", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
 
 
+def _open_history(settings: ScanSettings, cfg: Config) -> ScanHistory | None:
+    """The scan's history (``--db``, else the default file); raises `HistoryError` if it can't be opened."""
+    from wocheck.history.scanning import ScanHistory
+    from wocheck.history.store import default_db_path
+
+    return ScanHistory.open(settings.db_path or default_db_path(), cfg)
+
+
 def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
     """Scan every order of the file; returns the summary. Raises only if the orders file can't be read."""
     t0 = time.monotonic()
@@ -91,24 +103,62 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
                 line_errors.append(item.error)
                 errors_out.write(item.error.to_json_dict())
 
+    history = _open_history(settings, cfg)
+    scan_id = history.begin(settings) if history else None
+    position: dict[str, int] = {}  # order id -> index in outcomes (a later reuse may add to an outcome)
+
+    def write(violations: list[Violation]) -> None:
+        for v in violations:
+            viol_out.write(v.to_json_dict())
+            summary.by_clause[(v.clause, v.verdict)] += 1
+        summary.violations += sum(v.verdict == "violation" for v in violations)
+        summary.reviews += sum(v.verdict == "review" for v in violations)
+
+    def handle(result: OrderResult, replayed: bool) -> None:
+        later: list[tuple[Order, Finding]] = []
+        if history is not None and not replayed:
+            result, later = history.check_and_record(result, scan_id)
+        outcome = OrderOutcome(result, tuple(apply_policy(result.order, result.findings, cfg)))
+        write(list(outcome.violations))
+        for err in result.input_errors:
+            errors_out.write(err.to_json_dict())
+        summary.orders += 1
+        summary.photos += len(result.photos)
+        summary.input_errors += len(result.input_errors)
+        summary.orders_flagged += bool(outcome.violations)
+        position[result.order.order_id] = len(outcomes)
+        outcomes.append(outcome)
+        for other, finding in later:  # a reuse that makes an earlier-checked order the copy
+            extra = apply_policy(other, [finding], cfg)
+            write(extra)
+            i = position.get(other.order_id)
+            if i is not None:
+                o = outcomes[i]
+                summary.orders_flagged += not o.violations
+                outcomes[i] = OrderOutcome(replace(o.result, findings=(*o.result.findings, finding)),
+                                           tuple(sorted((*o.violations, *extra), key=lambda v: (v.clause, v.check))))
+        bar.update(1)  # type: ignore[attr-defined]
+
+    def pending() -> Iterator[tuple[Order, int]]:
+        """Orders to check; those the history already holds (same record, same config) are replayed."""
+        for order, line in good_orders():
+            done = history.replay(order, line) if history is not None else None
+            if done is None:
+                yield order, line
+            else:
+                handle(done, replayed=True)
+
     bar = _progress(None, settings.progress)
-    with JsonlWriter(out / "violations.jsonl") as viol_out, \
-            JsonlWriter(out / "input_errors.jsonl") as errors_out:
-        for result in run_orders(good_orders(), cfg, settings.photo_root, settings.workers):
-            outcome = OrderOutcome(result, tuple(apply_policy(result.order, result.findings, cfg)))
-            for v in outcome.violations:
-                viol_out.write(v.to_json_dict())
-                summary.by_clause[(v.clause, v.verdict)] += 1
-            for err in result.input_errors:
-                errors_out.write(err.to_json_dict())
-            summary.orders += 1
-            summary.photos += len(result.photos)
-            summary.input_errors += len(result.input_errors)
-            summary.violations += sum(v.verdict == "violation" for v in outcome.violations)
-            summary.reviews += sum(v.verdict == "review" for v in outcome.violations)
-            summary.orders_flagged += bool(outcome.violations)
-            outcomes.append(outcome)
-            bar.update(1)  # type: ignore[attr-defined]
+    status = "failed"
+    try:
+        with JsonlWriter(out / "violations.jsonl") as viol_out, \
+                JsonlWriter(out / "input_errors.jsonl") as errors_out:
+            for result in run_orders(pending(), cfg, settings.photo_root, settings.workers):
+                handle(result, replayed=False)
+        status = "completed"
+    finally:
+        if history is not None:
+            history.finish(scan_id, status)
     bar.close()  # type: ignore[attr-defined]
     summary.input_errors += len(line_errors)
 

@@ -1,0 +1,139 @@
+"""Calibrate the reuse search: the Hamming radius and the hash-quality floor of `dct256`.
+
+Positives: each real photo against edited copies of itself, the edits a reused photo goes through
+(re-encoded as JPEG q 40-85, resized to 30-80 %, cropped by up to 5 % per side, brightness ±25 %,
+contrast ×0.8-1.2, and all of these at once). Negatives: every pair of *different* photos of the set
+(the orientation test series, one picture saved 8 ways, counts as one photo). The radius is the
+smallest that keeps every positive (recall 1.0) plus a margin, capped at 31 (the index's exact range and
+PDQ's published match threshold); the figures are printed and written with the thresholds.
+
+    .venv/bin/python scripts/calibrate.py authenticity -- [PHOTO_DIR ...] [--write]
+
+Default photo folders: ../shared/realdata/exif/images and ../shared/realdata/barcodes/images (public real
+photos), plus fixtures/sample/photos when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import itertools
+import re
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "src"))
+
+from wocheck.io.images import PhotoError, load_photo  # noqa: E402
+from wocheck.metrics.hashing import dct256, hamming, quality_score  # noqa: E402
+
+OUT = REPO / "models" / "thresholds" / "authenticity.toml"
+DEFAULT_DIRS = [REPO.parent / "shared/realdata/exif/images", REPO.parent / "shared/realdata/barcodes/images",
+                REPO / "fixtures/sample/photos"]
+MARGIN_BITS = 4
+RADIUS_CAP = 31
+QUALITY_MIN = 50  # PDQ's published floor ("drop quality <= 49"); reported against this set below
+
+
+def _jpeg(img: np.ndarray, q: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
+    return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else img
+
+
+def edits(img: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    h, w = img.shape
+    out: dict[str, np.ndarray] = {}
+    out["jpeg"] = _jpeg(img, int(rng.integers(40, 86)))
+    k = float(rng.uniform(0.3, 0.8))
+    out["resize"] = cv2.resize(img, (max(8, int(w * k)), max(8, int(h * k))), interpolation=cv2.INTER_AREA)
+    c = rng.uniform(0, 0.05, 4)
+    out["crop"] = img[int(h * c[0]):h - int(h * c[1]), int(w * c[2]):w - int(w * c[3])]
+    out["bright"] = np.clip(img.astype(np.float32) * rng.uniform(0.75, 1.25), 0, 255).astype(np.uint8)
+    m = float(img.mean())
+    out["contrast"] = np.clip((img - m) * rng.uniform(0.8, 1.2) + m, 0, 255).astype(np.uint8)
+    x = out["crop"]
+    x = cv2.resize(x, (max(8, int(x.shape[1] * k)), max(8, int(x.shape[0] * k))), interpolation=cv2.INTER_AREA)
+    x = np.clip(x.astype(np.float32) * rng.uniform(0.8, 1.2), 0, 255).astype(np.uint8)
+    out["all"] = _jpeg(x, int(rng.integers(40, 86)))
+    return out
+
+
+def _group(path: Path) -> str:
+    return re.sub(r"_[1-8]$", "", path.stem) if "orientation" in path.stem else path.stem
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dirs", nargs="*", type=Path)
+    ap.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(REPO)}")
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args(argv)
+    dirs = [d for d in (args.dirs or DEFAULT_DIRS) if d.is_dir()]
+    rng = np.random.default_rng(args.seed)
+    files = sorted(p for d in dirs for p in d.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".heic"))
+    hashes: list[tuple[str, bytes, int]] = []
+    pos: dict[str, list[int]] = {}
+    for f in files:
+        try:
+            gray = load_photo(f).preview_gray(1000)
+        except PhotoError:
+            continue
+        if min(gray.shape) < 32:
+            continue
+        q = quality_score(gray)
+        h = dct256(gray)
+        hashes.append((_group(f), h, q))
+        if q < QUALITY_MIN:
+            continue
+        for name, e in edits(gray, rng).items():
+            pos.setdefault(name, []).append(hamming(h, dct256(e)))
+    good = [(g, h) for g, h, q in hashes if q >= QUALITY_MIN]
+    neg = np.array([hamming(a[1], b[1]) for a, b in itertools.combinations(good, 2) if a[0] != b[0]])
+    neg_all = np.array([hamming(a[1], b[1]) for a, b in itertools.combinations(hashes, 2) if a[0] != b[0]])
+    low = [(g, h) for g, h, q in hashes if q < QUALITY_MIN]
+    allpos = np.concatenate([np.array(v) for v in pos.values()])
+    radius = int(min(RADIUS_CAP, allpos.max() + MARGIN_BITS))
+    fp = float((neg <= radius).mean()) if len(neg) else 0.0
+    fp_all = float((neg_all <= radius).mean()) if len(neg_all) else 0.0
+    print(f"photos {len(hashes)} (quality < {QUALITY_MIN}: {len(low)}), negative pairs {len(neg)}")
+    for name, v in pos.items():
+        a = np.array(v)
+        print(f"  edit {name:9s} n={len(a):4d} median {np.median(a):5.1f}  p99 {np.percentile(a, 99):5.1f}  max {a.max()}")
+    print(f"unrelated pairs: min {neg.min()}  p0.1 {np.percentile(neg, 0.1):.0f}  median {np.median(neg):.0f}")
+    print(f"radius {radius}: positives kept {float((allpos <= radius).mean()):.4f}, "
+          f"unrelated pairs within it {fp:.5f} (quality ≥ {QUALITY_MIN}), {fp_all:.5f} (all qualities)")
+    if args.write:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(f"""# Reuse search and EXIF plausibility (src/wocheck/inspectors/authenticity.py, AuthenticityThresholds).
+hash_radius = {radius}              # bits of 256: same picture within this distance
+hash_quality_min = {QUALITY_MIN}         # hashes of flatter photos are not indexed nor searched
+clock_valid_from = 2012-01-01   # earlier EXIF times are reset clocks (1970, 1980, 2000 defaults): no evidence
+clock_future_tolerance_hours = 24.0  # capture later than closed + this: wrong clock, no evidence
+device_min_other_orders = 20    # make+model without serial: only when tied to one other engineer this often
+naive_time_confidence = 0.92    # capture-time finding when the EXIF time carried no offset (order's assumed)
+
+[provenance]
+script = "scripts/calibration/authenticity.py"
+data = "{', '.join(str(d.relative_to(REPO.parent)) if d.is_relative_to(REPO.parent) else str(d) for d in dirs)}"
+date = "{dt.date.today().isoformat()}"
+photos = {len(hashes)}
+photos_below_quality = {len(low)}
+positive_edits = {len(allpos)}
+positive_max_distance = {int(allpos.max())}
+negative_pairs = {len(neg)}
+negative_min_distance = {int(neg.min())}
+negative_pairs_within_radius = {fp:.6f}
+radius_rule = "max positive distance + {MARGIN_BITS} bits, capped at {RADIUS_CAP} (PDQ's published threshold)"
+quality_rule = "PDQ's published floor; not fitted to this set"
+""", encoding="utf-8")
+        print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""The SQLite history backend: one file, WAL journal, every write one short IMMEDIATE transaction.
+
+Safe for two scans at once on one file (WAL lets readers run beside the one writer; writers wait up to
+``busy_timeout``), and for a scan killed midway: a transaction either committed or is rolled back when
+the file is next opened, so an order is recorded whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wocheck.errors import WocheckError
+from wocheck.history.migrations import MIGRATIONS, MIGRATIONS_TABLE
+from wocheck.history.store import DeviceUse, HistoryStore, OrderRecord, PhotoRow, StoredOrder, StoredPhoto
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 120_000  # a concurrent scan's transaction is short; wait rather than fail
+_HASH_BYTES = 32
+_PHASH_BYTES = 8
+
+
+class HistoryError(WocheckError):
+    """The history database can't be opened or written (path, permissions, a file that is not SQLite)."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+_PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "reason_zh", "reason_en",
+               "sha256", "hash256", "phash64", "hash_quality", "width", "height", "exif_json", "make", "model",
+               "body_serial", "captured_at", "engineer_id", "uploaded_by", "uploaded_at", "result_json")
+_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_PHOTO_COLS)}) "
+                 f"VALUES ({', '.join('?' for _ in _PHOTO_COLS)})")
+_STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p.hash256, p.engineer_id, "
+                     "p.uploaded_by, p.uploaded_at, o.closed_at FROM photos p JOIN orders o USING (order_id)")
+
+
+class SqliteStore(HistoryStore):
+    def __init__(self, path: Path) -> None:
+        self.location = str(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("history %s: journal mode %s (WAL unavailable on this filesystem?)", path, mode)
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise HistoryError(f"history database {path} can't be opened: {e} "
+                               f"(is it a wocheck SQLite file? pass another --db FILE)") from e
+        except OSError as e:
+            raise HistoryError(f"history database {path} can't be created: {e}") from e
+
+    # -- transactions and migrations ---------------------------------------------------------------
+
+    def _begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def _migrate(self) -> None:
+        self._db.execute(MIGRATIONS_TABLE)
+        for m in MIGRATIONS:
+            self._begin()
+            try:
+                done = self._db.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (m.name,)).fetchone()
+                if not done:
+                    for stmt in m.render(pk="INTEGER PRIMARY KEY", blob="BLOB"):
+                        self._db.execute(stmt)
+                    self._db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                                     (m.name, _now()))
+                    log.info("history %s: applied migration %s", self.location, m.name)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+    # -- scans ---------------------------------------------------------------------------------------
+
+    def begin_scan(self, scan_id: str, *, orders_path: str, out_dir: str, checker_version: str) -> None:
+        with self._tx():
+            self._db.execute("INSERT OR REPLACE INTO scans (scan_id, started_at, orders_path, out_dir, status, "
+                             "checker_version) VALUES (?, ?, ?, ?, 'running', ?)",
+                             (scan_id, _now(), orders_path, out_dir, checker_version))
+
+    def finish_scan(self, scan_id: str, status: str) -> None:
+        with self._tx():
+            self._db.execute("UPDATE scans SET finished_at = ?, status = ? WHERE scan_id = ?",
+                             (_now(), status, scan_id))
+
+    # -- orders --------------------------------------------------------------------------------------
+
+    def _tx(self) -> _Tx:
+        return _Tx(self._db)
+
+    def locked(self) -> _Tx:
+        """One write transaction around lookups and recordings: a concurrent scan's orders are either
+        wholly visible to the lookups or wait until this commits (no reuse slips between two scans)."""
+        return _Tx(self._db)
+
+    def get_order(self, order_id: str) -> StoredOrder | None:
+        row = self._db.execute("SELECT order_id, fingerprint, config_fingerprint, order_json FROM orders "
+                               "WHERE order_id = ?", (order_id,)).fetchone()
+        if row is None:
+            return None
+        photos = tuple(_photo_row(r) for r in self._db.execute(
+            f"SELECT {', '.join(_PHOTO_COLS[1:])} FROM photos WHERE order_id = ? ORDER BY position", (order_id,)))
+        findings = tuple(r[0] for r in self._db.execute(
+            "SELECT finding_json FROM findings WHERE order_id = ? ORDER BY finding_id", (order_id,)))
+        return StoredOrder(row[0], row[1], row[2] or "", row[3], photos, findings)
+
+    def record_order(self, rec: OrderRecord, scan_id: str | None = None) -> None:
+        with self._tx():
+            # ON DELETE CASCADE removes the order's previous photos and findings.
+            self._db.execute("DELETE FROM orders WHERE order_id = ?", (rec.order_id,))
+            self._db.execute(
+                "INSERT INTO orders (order_id, fingerprint, scan_id, engineer_id, contractor_id, dispatched_at, "
+                "closed_at, order_json, recorded_at, config_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rec.order_id, rec.fingerprint, scan_id, rec.engineer_id, rec.contractor_id, rec.dispatched_at,
+                 rec.closed_at, rec.order_json, _now(), rec.config_fingerprint))
+            self._db.executemany(_INSERT_PHOTO, [_photo_values(rec.order_id, rec.engineer_id, p)
+                                                 for p in rec.photos])
+            self._db.executemany(
+                "INSERT INTO findings (order_id, check_code, photo, finding_json, added_by_scan) "
+                "VALUES (?, ?, ?, ?, ?)", [(rec.order_id, c, ph, js, scan_id) for c, ph, js in rec.findings])
+
+    def record_orders(self, recs: list[OrderRecord], scan_id: str | None = None) -> None:
+        """Several orders in one transaction (bulk loads and benchmarks)."""
+        with self._tx():
+            for rec in recs:
+                self.record_order(rec, scan_id)
+
+    def add_findings(self, order_id: str, findings: list[tuple[str, str | None, str]], scan_id: str | None) -> None:
+        with self._tx():
+            self._db.executemany(
+                "INSERT INTO findings (order_id, check_code, photo, finding_json, added_by_scan) "
+                "VALUES (?, ?, ?, ?, ?)", [(order_id, c, ph, js, scan_id) for c, ph, js in findings])
+
+    # -- lookups -------------------------------------------------------------------------------------
+
+    def iter_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
+                    ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]]:
+        last = after_photo_id
+        while True:
+            rows = self._db.execute(
+                "SELECT photo_id, hash256, phash64 FROM photos WHERE photo_id > ? AND hash256 IS NOT NULL "
+                "AND phash64 IS NOT NULL AND hash_quality >= ? ORDER BY photo_id LIMIT ?",
+                (last, min_quality, batch)).fetchall()
+            if not rows:
+                return
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            h256 = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), _HASH_BYTES)
+            h64 = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(len(rows), _PHASH_BYTES)
+            last = int(ids[-1])
+            yield ids, h256, h64
+            if len(rows) < batch:
+                return
+
+    def max_photo_id(self) -> int:
+        row = self._db.execute("SELECT MAX(photo_id) FROM photos").fetchone()
+        return int(row[0] or 0)
+
+    def photos(self, photo_ids: list[int]) -> list[StoredPhoto]:
+        out: list[StoredPhoto] = []
+        for i in range(0, len(photo_ids), 500):
+            part = photo_ids[i:i + 500]
+            q = f"{_STORED_PHOTO_SQL} WHERE p.photo_id IN ({', '.join('?' for _ in part)})"
+            out.extend(StoredPhoto(*r) for r in self._db.execute(q, part))
+        return out
+
+    def photos_by_sha256(self, sha256: str) -> list[StoredPhoto]:
+        return [StoredPhoto(*r) for r in self._db.execute(f"{_STORED_PHOTO_SQL} WHERE p.sha256 = ?", (sha256,))]
+
+    def device_users(self, *, make: str | None, model: str | None, body_serial: str | None,
+                     exclude_order: str) -> list[DeviceUse]:
+        if body_serial:
+            where, args = "body_serial = ? AND IFNULL(make, '') = ?", [body_serial, make or ""]
+        elif make and model:
+            where, args = "make = ? AND model = ?", [make, model]
+        else:
+            return []
+        rows = self._db.execute(
+            f"SELECT engineer_id, COUNT(DISTINCT order_id) FROM photos WHERE {where} AND order_id != ? "
+            "AND engineer_id IS NOT NULL GROUP BY engineer_id ORDER BY 2 DESC", [*args, exclude_order])
+        return [DeviceUse(r[0], int(r[1])) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        return {t: int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+                for t in ("scans", "orders", "photos", "findings")}
+
+
+class _Tx:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception (including KeyboardInterrupt).
+
+    Nested inside an open transaction it does nothing: the outer one commits or rolls back the whole.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._outer = False
+
+    def __enter__(self) -> None:
+        self._outer = not self._db.in_transaction
+        if self._outer:
+            self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: object) -> None:
+        if not self._outer:
+            return
+        if et is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")
+
+
+def _photo_values(order_id: str, engineer_id: str, p: PhotoRow) -> tuple[object, ...]:
+    return (order_id, p.position, p.slot, p.file, int(p.usable), p.error_kind, p.reason_zh, p.reason_en,
+            p.sha256, p.hash256, p.phash64, p.hash_quality, p.width, p.height,
+            json.dumps(p.exif, ensure_ascii=False) if p.exif is not None else None,
+            p.make, p.model, p.body_serial, p.captured_at, engineer_id, p.uploaded_by, p.uploaded_at,
+            p.result_json)
+
+
+def _photo_row(r: tuple[object, ...]) -> PhotoRow:
+    (position, slot, file, usable, error_kind, reason_zh, reason_en, sha256, hash256, phash64, quality,
+     width, height, exif_json, make, model, serial, captured_at, _engineer, uploaded_by, uploaded_at,
+     result_json) = r
+    return PhotoRow(position=int(position), slot=str(slot), file=str(file),  # type: ignore[call-overload]
+                    usable=bool(usable), error_kind=error_kind, reason_zh=reason_zh or "",  # type: ignore[arg-type]
+                    reason_en=reason_en or "", sha256=sha256, hash256=hash256, phash64=phash64,  # type: ignore[arg-type]
+                    hash_quality=quality, width=width, height=height,  # type: ignore[arg-type]
+                    exif=json.loads(exif_json) if exif_json else None,  # type: ignore[arg-type]
+                    make=make, model=model, body_serial=serial, captured_at=captured_at,  # type: ignore[arg-type]
+                    uploaded_by=uploaded_by, uploaded_at=uploaded_at, result_json=result_json)  # type: ignore[arg-type]

@@ -1,0 +1,191 @@
+"""The history's one interface: what the scan records and asks, whatever database holds it.
+
+The scan (parent process only) talks to a `HistoryStore`; inspectors never see it. `open_store` picks the
+backend from the location: a file path is SQLite (`wocheck.history.sqlite`); a ``postgresql://`` URL is
+for the PostgreSQL backend of a later issue (a new module implementing this class, running the same
+`wocheck.history.migrations`).
+
+Recording an order is one transaction: the order, every photo reference and every finding, or nothing.
+A second recording of the same order id replaces the first (a re-export that changed, a rerun after a
+config change).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    """One photo reference of an order as recorded (usable or not)."""
+
+    position: int
+    slot: str
+    file: str
+    usable: bool
+    error_kind: str | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+    sha256: str | None = None
+    hash256: bytes | None = None
+    phash64: bytes | None = None
+    hash_quality: int | None = None
+    width: int | None = None
+    height: int | None = None
+    exif: dict[str, Any] | None = None
+    make: str | None = None
+    model: str | None = None
+    body_serial: str | None = None
+    captured_at: str | None = None
+    uploaded_by: str | None = None
+    uploaded_at: str | None = None
+    result_json: str | None = None  # the photo's result (measurements, data) to rebuild a skipped order
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """Everything recorded for one checked order, written in one transaction."""
+
+    order_id: str
+    fingerprint: str
+    order_json: str
+    engineer_id: str
+    contractor_id: str | None
+    dispatched_at: str
+    closed_at: str
+    photos: tuple[PhotoRow, ...]
+    findings: tuple[tuple[str, str | None, str], ...]  # (check code, photo file, Finding JSON)
+    config_fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    order_id: str
+    fingerprint: str
+    config_fingerprint: str
+    order_json: str
+    photos: tuple[PhotoRow, ...]
+    findings_json: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A recorded photo as a lookup returns it: where it was used, by whom and when."""
+
+    photo_id: int
+    order_id: str
+    slot: str
+    file: str
+    sha256: str | None
+    hash256: bytes | None
+    engineer_id: str | None
+    uploaded_by: str | None
+    uploaded_at: str | None
+    closed_at: str | None
+
+
+@dataclass(frozen=True)
+class DeviceUse:
+    """How often one engineer's orders carried photos from a device."""
+
+    engineer_id: str
+    orders: int
+
+
+class HistoryStore(ABC):
+    """The history database. Use as a context manager; one instance per process (not shared)."""
+
+    location: str
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations applied, in order."""
+
+    @abstractmethod
+    def begin_scan(self, scan_id: str, *, orders_path: str, out_dir: str, checker_version: str) -> None: ...
+
+    @abstractmethod
+    def finish_scan(self, scan_id: str, status: str) -> None: ...
+
+    @abstractmethod
+    def get_order(self, order_id: str) -> StoredOrder | None:
+        """The recorded order with its photos and findings, or ``None``."""
+
+    @abstractmethod
+    def record_order(self, rec: OrderRecord, scan_id: str | None = None) -> None:
+        """Record (or replace) one order with its photos and findings, atomically."""
+
+    @abstractmethod
+    def add_findings(self, order_id: str, findings: list[tuple[str, str | None, str]], scan_id: str | None) -> None:
+        """Append findings to an already recorded order (a reuse found later that makes it the copy)."""
+
+    @abstractmethod
+    def locked(self) -> AbstractContextManager[None]:
+        """A write transaction spanning lookups and recordings (nested writes join it)."""
+
+    @abstractmethod
+    def iter_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
+                    ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]]:
+        """Batches of (photo ids, 256-bit hashes as (n, 32) uint8, 64-bit pHashes as (n, 8) uint8) with
+        id > ``after_photo_id`` and hash quality ≥ ``min_quality``, in id order: to build or catch up the
+        near-duplicate indexes."""
+
+    @abstractmethod
+    def photos(self, photo_ids: list[int]) -> list[StoredPhoto]:
+        """The recorded photos of these ids (ids no longer recorded are left out)."""
+
+    @abstractmethod
+    def photos_by_sha256(self, sha256: str) -> list[StoredPhoto]: ...
+
+    @abstractmethod
+    def device_users(self, *, make: str | None, model: str | None, body_serial: str | None,
+                     exclude_order: str) -> list[DeviceUse]:
+        """Engineers whose other orders carry photos of this device (by body serial when given, else by
+        make+model), with their order counts."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Rows per table (orders, photos, findings, scans)."""
+
+
+DB_ENV = "WOCHECK_DB"
+
+
+def default_db_path() -> Path:
+    """Where `wocheck scan` keeps its history without ``--db``: ``$WOCHECK_DB``, else the user's data
+    folder (``$XDG_DATA_HOME/wocheck/history.sqlite``, default ``~/.local/share/wocheck/history.sqlite``).
+    One file across nights — not inside the night's output folder, which changes every night."""
+    env = os.environ.get(DB_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "wocheck" / "history.sqlite"
+
+
+def open_store(location: str | Path) -> HistoryStore:
+    """The store at ``location``: a SQLite file path, or (later) a ``postgresql://`` URL."""
+    loc = str(location)
+    if loc.startswith(("postgresql://", "postgres://")):
+        raise NotImplementedError("the PostgreSQL history backend is not part of this version")
+    from wocheck.history.sqlite import SqliteStore
+
+    return SqliteStore(Path(loc))

@@ -1,0 +1,103 @@
+"""Perceptual hashes: properties (ranges, invariances, separation) on synthetic pictures."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from _authenticity_synth import scene, wall
+from wocheck.metrics.hashing import dct256, hamming, phash64, quality_score
+
+
+def _gray(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+
+
+def _jpeg(g: np.ndarray, q: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", g, [cv2.IMWRITE_JPEG_QUALITY, q])
+    assert ok
+    return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+
+
+@pytest.fixture(scope="module")
+def pictures() -> list[np.ndarray]:
+    return [_gray(scene(s)) for s in range(12)]
+
+
+def test_lengths_and_hamming_range(pictures: list[np.ndarray]) -> None:
+    a, b = dct256(pictures[0]), dct256(pictures[1])
+    assert len(a) == 32 and len(phash64(pictures[0])) == 8
+    assert hamming(a, a) == 0
+    assert 0 <= hamming(a, b) <= 256
+    assert hamming(a, b) == hamming(b.hex(), a.hex())
+    with pytest.raises(ValueError):
+        hamming(a, phash64(pictures[0]))
+
+
+def test_median_threshold_sets_half_the_bits(pictures: list[np.ndarray]) -> None:
+    for g in pictures:
+        ones = sum(bin(x).count("1") for x in dct256(g))
+        assert 120 <= ones <= 128  # strictly above the median: at most half
+
+
+def test_unrelated_pictures_are_far_apart(pictures: list[np.ndarray]) -> None:
+    hs = [dct256(g) for g in pictures]
+    d = [hamming(hs[i], hs[j]) for i in range(len(hs)) for j in range(i + 1, len(hs))]
+    assert min(d) > 60
+    assert 100 < float(np.median(d)) < 156
+
+
+@pytest.mark.parametrize("edit", ["jpeg", "resize", "brighter", "darker", "contrast", "colour_vs_grey"])
+def test_edits_of_one_picture_stay_close(pictures: list[np.ndarray], edit: str) -> None:
+    for seed, g in enumerate(pictures[:6]):
+        if edit == "jpeg":
+            e = _jpeg(g, 50)
+        elif edit == "resize":
+            e = cv2.resize(g, (g.shape[1] * 2 // 5, g.shape[0] * 2 // 5), interpolation=cv2.INTER_AREA)
+        elif edit == "brighter":
+            e = np.clip(g.astype(np.float32) * 1.2, 0, 255).astype(np.uint8)
+        elif edit == "darker":
+            e = (g.astype(np.float32) * 0.75).astype(np.uint8)
+        elif edit == "contrast":
+            e = np.clip((g.astype(np.float32) - 128) * 0.85 + 128, 0, 255).astype(np.uint8)
+        else:
+            e = scene(seed)  # BGR in: converted to luma inside
+        assert hamming(dct256(g), dct256(e)) <= 24, edit
+        assert hamming(phash64(g), phash64(e)) <= 8, edit
+
+
+def test_small_crop_keeps_the_coarse_hash_close(pictures: list[np.ndarray]) -> None:
+    for g in pictures[:6]:
+        h, w = g.shape
+        c = g[h * 2 // 100: h - h * 2 // 100, w * 2 // 100: w - w // 100]
+        assert hamming(phash64(g), phash64(c)) <= 16  # unrelated pictures: ~32 of 64
+
+
+def test_quality_separates_busy_from_flat(pictures: list[np.ndarray]) -> None:
+    busy = [quality_score(g) for g in pictures]
+    flat = [quality_score(_gray(wall(s))) for s in range(6)]
+    assert min(busy) >= 50
+    assert max(flat) < 50
+    for q in busy + flat:
+        assert 0 <= q <= 100
+
+
+def test_quality_falls_with_blur(pictures: list[np.ndarray]) -> None:
+    g = pictures[0]
+    q = [quality_score(cv2.GaussianBlur(g, (0, 0), s)) if s else quality_score(g) for s in (0, 4, 16)]
+    assert q[0] >= q[1] >= q[2]
+
+
+@pytest.mark.parametrize("img", [np.zeros((0, 0), np.uint8), np.full((1, 1), 7, np.uint8),
+                                 np.full((50, 80), 128, np.uint8), np.zeros((3, 1000), np.uint8)])
+def test_degenerate_input_is_defined(img: np.ndarray) -> None:
+    assert quality_score(img) == 0
+    assert len(dct256(img)) == 32
+    assert len(phash64(img)) == 8
+
+
+def test_resize_invariance_of_quality(pictures: list[np.ndarray]) -> None:
+    g = pictures[3]
+    small = cv2.resize(g, (g.shape[1] // 2, g.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    assert abs(quality_score(g) - quality_score(small)) <= 10

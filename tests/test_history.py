@@ -1,0 +1,126 @@
+"""The history store: named migrations, atomic recording, the multi-index hash search."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wocheck.history.index import MultiIndexHash
+from wocheck.history.migrations import MIGRATIONS
+from wocheck.history.store import OrderRecord, PhotoRow, default_db_path, open_store
+
+
+def _rec(order_id: str, engineer: str = "E1", n: int = 2, slot: str | None = "machine_running",
+         h: bytes | None = None) -> OrderRecord:
+    photos = tuple(PhotoRow(position=i, slot=slot, file=f"{order_id}/{i}.jpg", usable=True,  # type: ignore[arg-type]
+                            sha256=f"{order_id}-{i}", hash256=h or bytes([i]) * 32, phash64=bytes([i]) * 8,
+                            hash_quality=80, make="HUAWEI", model="ELS-AN00")
+                   for i in range(n))
+    return OrderRecord(order_id=order_id, fingerprint="f", order_json="{}", engineer_id=engineer,
+                       contractor_id=None, dispatched_at="2026-12-02T09:10:00+08:00",
+                       closed_at="2026-12-02T15:41:00+08:00", photos=photos,
+                       findings=(("reuse.photo", f"{order_id}/0.jpg", '{"x": 1}'),))
+
+
+def test_migrations_are_named_recorded_and_applied_once(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    with open_store(db) as s:
+        assert s.applied_migrations() == [m.name for m in MIGRATIONS]
+    with open_store(db) as s:  # reopening applies nothing twice
+        assert s.applied_migrations() == [m.name for m in MIGRATIONS]
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
+    con.close()
+
+
+def test_migrations_render_for_both_backends() -> None:
+    for m in MIGRATIONS:
+        for stmt in m.render(pk="BIGSERIAL PRIMARY KEY", blob="BYTEA"):
+            assert "{" not in stmt and "INTEGER PRIMARY KEY" not in stmt
+
+
+def test_record_replaces_and_is_atomic(tmp_path: Path) -> None:
+    with open_store(tmp_path / "h.sqlite") as s:
+        s.record_order(_rec("A", n=3))
+        s.record_order(_rec("A", n=2))  # a second recording replaces the first
+        got = s.get_order("A")
+        assert got is not None and len(got.photos) == 2 and len(got.findings_json) == 1
+        assert s.counts()["photos"] == 2
+        with pytest.raises(sqlite3.IntegrityError):
+            s.record_order(_rec("B", n=3, slot=None))  # a NOT NULL failure on a photo row
+        assert s.get_order("B") is None  # nothing of B: no order row without its photos
+        assert s.counts() == {"scans": 0, "orders": 1, "photos": 2, "findings": 1}
+
+
+def test_lookups(tmp_path: Path) -> None:
+    with open_store(tmp_path / "h.sqlite") as s:
+        s.record_order(_rec("A", "E1"))
+        s.record_order(_rec("B", "E2"))
+        assert {p.order_id for p in s.photos_by_sha256("A-1")} == {"A"}
+        batches = list(s.iter_hashes(after_photo_id=0, min_quality=50, batch=3))
+        ids = np.concatenate([b[0] for b in batches])
+        assert list(ids) == sorted(ids) and len(ids) == 4
+        assert all(b[1].shape[1] == 32 and b[2].shape[1] == 8 for b in batches)
+        assert not list(s.iter_hashes(after_photo_id=0, min_quality=81))
+        users = s.device_users(make="HUAWEI", model="ELS-AN00", body_serial=None, exclude_order="A")
+        assert [(u.engineer_id, u.orders) for u in users] == [("E2", 1)]
+        assert [p.order_id for p in s.photos([int(ids[0]), 10_000])] == ["A"]
+
+
+def test_default_db_is_user_level_and_overridable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WOCHECK_DB", str(tmp_path / "x.sqlite"))
+    assert default_db_path() == tmp_path / "x.sqlite"
+    monkeypatch.delenv("WOCHECK_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_db_path() == tmp_path / "data" / "wocheck" / "history.sqlite"
+
+
+def test_postgres_is_a_later_backend() -> None:
+    with pytest.raises(NotImplementedError):
+        open_store("postgresql://db/wocheck")
+
+
+def _flip(h: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    out = h.copy()
+    for b in rng.choice(h.size * 8, k, replace=False):
+        out[b // 8] ^= np.uint8(1 << (b % 8))
+    return out
+
+
+@pytest.mark.parametrize("bits", [256, 64])
+def test_index_equals_brute_force(bits: int) -> None:
+    rng = np.random.default_rng(bits)
+    n = 30_000
+    hashes = rng.integers(0, 256, (n, bits // 8), dtype=np.uint8)
+    idx = MultiIndexHash(bits)
+    idx.add(np.arange(n // 2) * 3 + 7, hashes[: n // 2])
+    idx.merge()
+    idx.add(np.arange(n // 2, n) * 3 + 7, hashes[n // 2:])  # half in the delta: both paths searched
+    assert len(idx) == n
+    for radius in (0, idx.max_radius // 3, idx.max_radius):
+        for _ in range(20):
+            j = int(rng.integers(n))
+            q = _flip(hashes[j], int(rng.integers(0, radius + 1)), rng)
+            got = idx.search(q.tobytes(), radius)
+            d = np.unpackbits(hashes ^ q, axis=1).sum(axis=1)
+            want = sorted((int(i) * 3 + 7, int(d[i])) for i in np.nonzero(d <= radius)[0])
+            assert sorted(got) == want
+            assert (j * 3 + 7, int(d[j])) in got
+            assert [x[1] for x in got] == sorted(x[1] for x in got)
+
+
+def test_index_rejects_bad_input() -> None:
+    idx = MultiIndexHash(256)
+    with pytest.raises(ValueError):
+        idx.add([1], [b"short"])
+    with pytest.raises(ValueError):
+        idx.add([1, 2], [bytes(32)])
+    with pytest.raises(ValueError):
+        idx.search(bytes(32), idx.max_radius + 1)
+    assert idx.search(bytes(32), 10) == []
+    with pytest.raises(ValueError):
+        MultiIndexHash(100)
