@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from _form_synth import Spec, write
+from conftest import order_dict
 from wocheck.config import Config
 from wocheck.errors import ConfigError
 from wocheck.inspectors.base import InspectorOutput, PhotoContext
@@ -19,8 +20,6 @@ from wocheck.inspectors.form import FormThresholds, inspect_form
 from wocheck.inspectors.formlayout import layout_for, load_layout
 from wocheck.io.images import load_photo
 from wocheck.records import Order, Slot
-
-from conftest import order_dict
 
 CASES: dict[str, Spec] = {
     "clean": Spec(seed=1),

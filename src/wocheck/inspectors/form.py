@@ -722,7 +722,8 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
     # a highlight's halo spreads far and makes the paper around it look dark: with glare on the page, broad
     # patches are not looked for (tinted and foreign marks still are)
     glared = glare is not None and bool(glare.any())
-    paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * max(1, round(th.stain_stroke_mm * q)) + 1,) * 2))
+    ks = 2 * max(1, round(th.stain_stroke_mm * q)) + 1
+    paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (ks, ks)))
     rr = max(1, round(th.stain_ring_mm * q))
     ring_k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rr + 1,) * 2)
     for i in range(1, n):
@@ -844,7 +845,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             loc.outline_match is None or loc.outline_match < th.not_form_certain_match)
         if clear:
             findings.append(c.finding(
-                "form.not_a_form", "服务单照片中未找到《售后服务单》", "No service form found in the service-form photo",
+                "form.not_a_form", "服务单照片中未找到《售后服务单》",
+                "No service form found in the service-form photo",
                 "请上传本工单的纸质服务单照片", "Upload a photo of this order's paper service form",
                 {"markers_found": len(loc.markers), "outline_match": loc.outline_match,
                  "threshold": th.outline_match_min, "preview_blur_width_px": round(width, 2),
@@ -879,7 +881,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         findings.append(c.finding(
             "form.out_of_frame", f"服务单未拍全：{where_zh}在画面外（{loc.in_frame:.0%} 在画面内）",
             f"Service form not wholly in the frame: {where_en} cut off ({loc.in_frame:.0%} inside)",
-            f"重拍服务单：{where_zh}未拍全，整张表单须在画面内", f"Retake the form with the whole page in the frame ({where_en} cut off)",
+            f"重拍服务单：{where_zh}未拍全，整张表单须在画面内",
+            f"Retake the form with the whole page in the frame ({where_en} cut off)",
             {"in_frame": round(loc.in_frame, 4), "threshold": th.in_frame_min, "corners_out": list(loc.corners_out),
              "edges_cut": list(loc.edges_cut)},
             confidence=_conf(loc.in_frame, th.in_frame_min, th.in_frame_min - 0.1)))
@@ -966,15 +969,18 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             ann.append(Annotation("polygon", tuple((float(x), float(y)) for x, y in
                                                   c.quad_px(_corner_box(layout, corner, th.torn_corner_mm))),
                                   label="torn", ok=False))
+        where = [*dmg.stains, *(_corner_box(layout, k, th.torn_corner_mm) for k in dmg.torn)]
+        pts = np.concatenate([c.quad_px(b) for b in where]) if where else np.zeros((0, 2))
+        damaged_box = [round(v) for v in geo.bounding_box(pts)]
         sure = not any_glare and (dmg.stain_area_mm2 >= th.damage_certain_factor * th.stain_min_area_mm2
-                or any(dmg.torn_fractions.get(k, 0) >= th.damage_certain_factor * th.torn_min_fraction for k in dmg.torn)
+                or any(dmg.torn_fractions.get(k, 0) >= th.damage_certain_factor * th.torn_min_fraction
+                       for k in dmg.torn)
                 or dmg.crease >= th.damage_certain_factor * th.crease_fraction_max)
         findings.append(c.finding(
             f"form.damaged.{dmg.kinds[0]}", f"服务单有{kinds_zh}", f"Service form is damaged: {', '.join(dmg.kinds)}",
             "请使用完好、整洁的服务单", "Use an intact, clean service form",
-            {"kinds": dmg.kinds, "stain_boxes_px": boxes, "box_px": [round(v) for v in geo.bounding_box(
-                np.concatenate([c.quad_px(b) for b in [*dmg.stains, *(_corner_box(layout, k, th.torn_corner_mm)
-                                                                         for k in dmg.torn)]] or [np.zeros((0, 2))]))], "stain_area_mm2": round(dmg.stain_area_mm2, 1),
+            {"kinds": dmg.kinds, "stain_boxes_px": boxes, "box_px": damaged_box,
+             "stain_area_mm2": round(dmg.stain_area_mm2, 1),
              "threshold_stain_area_mm2": th.stain_min_area_mm2, "torn_corners": dmg.torn,
              "torn_fractions": dmg.torn_fractions, "threshold_torn": th.torn_min_fraction,
              "crease_fraction": round(abs(dmg.crease), 4), "threshold_crease": th.crease_fraction_max},
