@@ -92,6 +92,7 @@ class FormThresholds(BaseModel):
     field_inset_mm: float = Field(0.6, ge=0, le=3)  # field box shrunk by this (its border line)
     stroke_min_area_mm2: float = Field(0.25, ge=0, le=10)  # an ink blob smaller than this is noise
     text_ink_min: float = Field(0.006, ge=0, le=1)  # ink fraction of a text field box: below, blank
+    strokes_check_below: float = Field(0.05, ge=0, le=1)  # ink ratio above which strokes are not counted
     text_strokes_min: int = Field(2, ge=1, le=50)
     signature_ink_min: float = Field(0.006, ge=0, le=1)
     tick_margin_mm: float = Field(1.0, ge=0, le=5)  # the option box grown by this to catch a tick
@@ -190,7 +191,8 @@ class FieldResult:
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"required": self.required, "in_frame": self.in_frame, "filled": self.filled,
-                             "ink_ratio": round(self.ink_ratio, 5), "strokes": self.strokes,
+                             "ink_ratio": round(self.ink_ratio, 5),
+                             "strokes": self.strokes if self.strokes >= 0 else None,
                              "glare_fraction": round(self.glare_fraction, 4)}
         if self.kind == "choice":
             d["ticked"] = self.ticked
@@ -357,21 +359,25 @@ def rectify(imgs: FormImages, loc: FormLocation, layout: FormLayout, th: FormThr
     p = th.px_per_mm
     M = np.diag([s, s, 1.0]) @ loc.H @ np.diag([1 / p, 1 / p, 1.0])
     size = (round(layout.page_mm[0] * p), round(layout.page_mm[1] * p))
-    gray = cv2.warpPerspective(work, M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    valid = cv2.warpPerspective(np.full(work.shape[:2], 255, np.uint8), M, size,
-                                flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0) > 0
+    # one warp of the colour preview; grey and the warm tint are derived on the (smaller) page grid
+    bgr = cv2.warpPerspective(imgs.bgr, M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    # the pixels that came from inside the photo: the photo's frame mapped onto the grid
+    hh, ww = work.shape[:2]
+    frame = geo.project(np.linalg.inv(M), [[0, 0], [ww - 1, 0], [ww - 1, hh - 1], [0, hh - 1]])
+    valid_u8 = np.zeros((size[1], size[0]), np.uint8)
+    if np.isfinite(frame).all() and np.abs(frame).max() < 1e6:
+        cv2.fillConvexPoly(valid_u8, np.round(frame).astype(np.int32), 1)
+        valid_u8 = cv2.erode(valid_u8, np.ones((3, 3), np.uint8))
+    valid = valid_u8 > 0
     # fill outside-frame pixels with their nearest paper, so the lighting estimate is not dragged down
     if not valid.all():
-        med = float(np.median(gray[valid])) if valid.any() else 255.0
-        gray = gray.copy()
+        med = float(np.median(gray[valid][::7])) if valid.any() else 255.0
         gray[~valid] = np.uint8(med)
     stroke = max(1, round(th.background_mm * p))
     norm = ink.normalise_paper(gray, stroke_px=stroke)
-    b = imgs.bgr[:, :, 0].astype(np.float32)
-    r = imgs.bgr[:, :, 2].astype(np.float32)
-    warm = cv2.warpPerspective((b + 1.0) / (r + 1.0), M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE)
+    warm = (bgr[:, :, 0].astype(np.float32) + 1.0) / (bgr[:, :, 2].astype(np.float32) + 1.0)
     master = master_at(layout.master_path, p, layout.page_mm, layout.print_dpi)
     shift = _align(norm, master, valid, round(th.align_search_mm * p))
     if shift != (0, 0):
@@ -379,7 +385,7 @@ def rectify(imgs: FormImages, loc: FormLocation, layout: FormLayout, th: FormThr
     master_norm = master.astype(np.float32) / 255.0
     pmask = ink.print_mask(master, dilate_px=round(th.print_dilate_mm * p))
     paper = (master > 230) & valid & (norm > th.ink_darker_than)
-    ref = float(np.median(warm[paper])) if paper.any() else 1.0
+    ref = float(np.median(warm[paper][::5])) if paper.any() else 1.0
     return Rectified(gray=gray, valid=valid, norm=norm, master=master, master_norm=master_norm,
                      print_mask=pmask, px_per_mm=p, shift_px=shift, warm=warm / max(ref, 1e-3))
 
@@ -534,7 +540,9 @@ def _field_ink(rect: Rectified, box: tuple[float, float, float, float], inset_mm
     region = valid & ~rect.print_mask[y0:y1, x0:x1]
     m = ink.ink_mask(rect.norm[y0:y1, x0:x1], darker_than=th.ink_darker_than, exclude=~region)
     ratio = float(np.count_nonzero(m) / max(1, np.count_nonzero(region)))
-    strokes = ink.stroke_count(m, min_area_px=max(1, round(th.stroke_min_area_mm2 * p * p)))
+    # counting strokes (connected blobs) only matters near the ink threshold
+    strokes = ink.stroke_count(m, min_area_px=max(1, round(th.stroke_min_area_mm2 * p * p))) \
+        if ratio < th.strokes_check_below else -1
     return ratio, strokes, 0.0, in_frame
 
 
@@ -582,7 +590,8 @@ def completeness(rect: Rectified, layout: FormLayout, order_type: OrderType | No
         else:
             fr.ink_ratio, fr.strokes = ratio, strokes
             need = th.signature_ink_min if f.kind == "signature" else th.text_ink_min
-            fr.filled = ratio >= need and strokes >= (1 if f.kind == "signature" else th.text_strokes_min)
+            least = 1 if f.kind == "signature" else th.text_strokes_min
+            fr.filled = ratio >= need and (strokes < 0 or strokes >= least)  # -1: not counted (plenty of ink)
         out.append(fr)
     return out
 
