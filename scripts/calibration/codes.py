@@ -14,7 +14,7 @@ The code reader's thresholds are reading effort, not verdict cut-offs: a handful
 (the current file and variations of the rungs that matter: upscale factor, deskew threshold, region
 energy, OCR on/off) are each run over the set, and the one with the highest SN recall on readable labels
 is kept, subject to flagging at least ``--min-flagged`` of the unreadable ones and never reading a wrong SN;
-ties go to the faster one. The figures of every candidate go into the provenance.
+ties keep the current settings. The figures of every candidate go into the provenance.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def load_set(root: Path) -> list[Sample]:
 
 def evaluate(samples: list[Sample], th: CodeThresholds) -> dict[str, Any]:
     cfg = load_config()
-    readable = read_ok = unreadable = flagged = wrong = 0
+    readable = read_ok = unreadable = flagged = wrong = false_flags = 0
     times: list[float] = []
     for s in samples:
         try:
@@ -98,16 +98,21 @@ def evaluate(samples: list[Sample], th: CodeThresholds) -> dict[str, Any]:
         r = read_label(photo, cfg, th, order_spec=spec)
         times.append((time.perf_counter() - t0) * 1e3)
         sns = {v.value for c in r.codes for v in c.values if v.kind == "sn"}
+        # the photo's clause-49 signal as the order check gives it: no SN, a kind the model carries
+        # unread, or (review) the SN only in the QR
+        signal = not sns or bool(r.missing()) or (th.sn_barcode_wanted and not r.sn_outside_qr())
         if s.sn is None:
             unreadable += 1
-            flagged += not sns
+            flagged += signal
         else:
             readable += 1
             read_ok += s.sn in sns
             wrong += bool(sns - {s.sn})
+            false_flags += signal
     return {"readable": readable, "sn_recall": round(read_ok / readable, 4) if readable else None,
             "unreadable": unreadable, "flagged": round(flagged / unreadable, 4) if unreadable else None,
-            "wrong_sn_reads": wrong, "median_ms": round(statistics.median(times), 1) if times else None,
+            "wrong_sn_reads": wrong, "readable_flagged": false_flags,
+            "median_ms": round(statistics.median(times), 1) if times else None,
             "p90_ms": round(sorted(times)[int(0.9 * (len(times) - 1))], 1) if times else None}
 
 
@@ -159,9 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         figures[name] = evaluate(samples, current.model_copy(update=upd))
         print(name, json.dumps(figures[name]), file=sys.stderr)
 
-    def key(name: str) -> tuple[float, float]:
+    def key(name: str) -> tuple[float, int, float, int]:
+        # better recall, then more unreadable labels flagged; on a tie the current settings stay (time
+        # differences between candidates are within the machine's noise)
         f = figures[name]
-        return (-(f["sn_recall"] or 0.0), f["median_ms"] or 0.0)
+        return (-(f["sn_recall"] or 0.0), f["readable_flagged"], -(f["flagged"] or 0.0), name != "current")
 
     ok = [n for n, f in figures.items() if f["wrong_sn_reads"] == 0
           and (f["flagged"] is None or f["flagged"] >= args.min_flagged)]
@@ -170,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     prov = {"script": "scripts/calibration/codes.py", "data": str(args.fixtures),
             "date": datetime.now(UTC).strftime("%Y-%m-%d"), "photos": len(samples), "chosen": best,
             "figures": json.dumps(figures, sort_keys=True),
-            "rule": f"max SN recall on readable labels, flagged >= {args.min_flagged}, no wrong SN, then fastest"}
+            "rule": f"max SN recall on readable labels, flagged >= {args.min_flagged}, no wrong SN; ties keep current"}
     write_toml(current_path, chosen, prov)
     print(f"chose {best}: {json.dumps(figures[best])}; wrote {current_path}")
     return 0

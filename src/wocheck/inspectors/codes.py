@@ -96,7 +96,6 @@ class CodeThresholds(BaseModel):
     binarize_block_frac: float = Field(0.08, gt=0, le=1)  # adaptive-threshold block, fraction of short side
     deskew_min_deg: float = Field(2.0, ge=0, le=45)  # deskew a crop only when turned this far off-axis
     deskew_min_share: float = Field(0.2, ge=0, le=1)  # ... and straight edges carry this share of its energy
-    linear_min_coherence: float = Field(0.5, ge=0, le=1)  # region coherence that marks a 1D code
     engine_max_pixels: int = Field(12_000_000, ge=10_000)  # px: larger views are refused by the adapters
     engine_timeout_s: float = Field(2.0, gt=0, le=60)  # s: a view taking longer is recorded as an overrun
     sn_barcode_wanted: bool = True  # keep reading until the SN's own Code 128 (or line) is read, not only the QR
