@@ -9,6 +9,9 @@ photo in a process of its own, and a photo that kills or hangs its process again
 inspected" (an input-error record says so; it is not the engineer's missing photo). The other orders in
 flight are resubmitted to a fresh pool; results that had already come back are kept.
 
+Workers start from a fork server, never by forking the parent: a fork of a process whose OpenCV thread
+pool has run deadlocks in the child. The parent's inspector registry travels to every worker.
+
 `run_serial` runs everything in this process: the engineer's self-check, where start-up time matters more
 than isolation.
 """
@@ -16,6 +19,7 @@ than isolation.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -25,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from wocheck.config import Config
+from wocheck.pipeline import registry
 from wocheck.pipeline.work import OrderResult, PhotoResult, crashed_photo, finish_order, process_order, process_photo
 from wocheck.records import Order
 
@@ -44,10 +49,16 @@ def _limit_threads() -> None:
         pass
 
 
-def _init_worker(cfg: Config, photo_root: Path) -> None:
+def _init_worker(cfg: Config, photo_root: Path, inspectors: registry.Snapshot) -> None:
     global _worker_cfg, _worker_root
     _limit_threads()
+    registry.restore(inspectors)
     _worker_cfg, _worker_root = cfg, photo_root
+
+
+def _new_pool(workers: int, cfg: Config, photo_root: Path) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_init_worker, initargs=(cfg, photo_root, registry.snapshot()))
 
 
 def _run(order: Order, line: int) -> OrderResult:
@@ -56,9 +67,10 @@ def _run(order: Order, line: int) -> OrderResult:
     return process_order(order, _worker_cfg, _worker_root, line=line)
 
 
-def _run_photo(ref_index: int, order: Order, cfg: Config, photo_root: Path) -> PhotoResult:
-    _limit_threads()
-    return process_photo(order.photos[ref_index], order, cfg, photo_root)
+def _run_photo(ref_index: int, order: Order) -> PhotoResult:
+    if _worker_cfg is None or _worker_root is None:
+        raise RuntimeError("worker not initialised")
+    return process_photo(order.photos[ref_index], order, _worker_cfg, _worker_root)
 
 
 def default_workers() -> int:
@@ -86,9 +98,9 @@ def _isolated(order: Order, line: int, cfg: Config, photo_root: Path, timeout: f
     """Redo one order photo by photo, each in a process of its own; a photo that crashes it is skipped."""
     photos: list[PhotoResult] = []
     for i, ref in enumerate(order.photos):
-        pool = ProcessPoolExecutor(max_workers=1)
+        pool = _new_pool(1, cfg, photo_root)
         try:
-            photos.append(pool.submit(_run_photo, i, order, cfg, photo_root).result(timeout=timeout))
+            photos.append(pool.submit(_run_photo, i, order).result(timeout=timeout))
         except FutureTimeout:
             log.error("order %s photo %s: inspection hung (> %.0f s); not inspected", order.order_id, ref.file,
                       timeout)
@@ -107,8 +119,7 @@ class _Pool:
         self.pool = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        workers, cfg, root = self.args
-        return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(cfg, root))
+        return _new_pool(*self.args)
 
     def submit(self, order: Order, line: int) -> Future[OrderResult]:
         return self.pool.submit(_run, order, line)

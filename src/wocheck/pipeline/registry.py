@@ -55,3 +55,20 @@ def order_combiners() -> list[tuple[str, Callable[..., Sequence[Any]]]]:
 
 def has_inspector(slot: Slot) -> bool:
     return bool(_PHOTO[slot])
+
+
+Snapshot = tuple[dict[Slot, list[tuple[str, str]]], list[tuple[str, str]], list[tuple[str, str]]]
+
+
+def snapshot() -> Snapshot:
+    """The registry as plain data, so that worker processes run exactly the parent's inspectors."""
+    return ({s: list(v) for s, v in _PHOTO.items()}, list(_EVERY_PHOTO), list(_ORDER))
+
+
+def restore(snap: Snapshot) -> None:
+    """Make this process's registry the one `snapshot` took (called in each worker process)."""
+    photo, every, order = snap
+    _PHOTO.clear()
+    _PHOTO.update({s: list(v) for s, v in photo.items()})
+    _EVERY_PHOTO[:] = every
+    _ORDER[:] = order
