@@ -384,10 +384,14 @@ def rectify(imgs: FormImages, loc: FormLocation, layout: FormLayout, th: FormThr
         master = np.roll(master, shift, axis=(0, 1))
     master_norm = master.astype(np.float32) / 255.0
     pmask = ink.print_mask(master, dilate_px=round(th.print_dilate_mm * p))
-    paper = (master > 230) & valid & (norm > th.ink_darker_than)
-    ref = float(np.median(warm[paper][::5])) if paper.any() else 1.0
+    # the paper's own tint, over unclipped paper only: a burnt-out channel fakes a tint, so clipped pixels
+    # are neither reference nor evidence
+    unclipped = bgr.max(axis=2) < th.saturated_at
+    paper = (master > 230) & valid & (norm > th.ink_darker_than) & unclipped
+    ref = float(np.median(warm[paper][::3])) if paper.any() else float(np.median(warm))
+    warm = np.where(unclipped, warm / max(ref, 1e-3), 1.0).astype(np.float32)
     return Rectified(gray=gray, valid=valid, norm=norm, master=master, master_norm=master_norm,
-                     print_mask=pmask, px_per_mm=p, shift_px=shift, warm=warm / max(ref, 1e-3))
+                     print_mask=pmask, px_per_mm=p, shift_px=shift, warm=warm)
 
 
 def _align(norm: NDArray[np.float32], master: Gray, valid: Mask, r: int) -> tuple[int, int]:
