@@ -101,7 +101,7 @@ def degrade(img: np.ndarray, kind: str, *, amount: float = 1.0) -> np.ndarray:
         f = f * 2.1 * amount + 120
     elif kind == "glare":
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        r = 0.08 * max(w, h)
+        r = 0.08 * max(w, h) * amount
         d2 = ((xx - 0.6 * w) / r) ** 2 + ((yy - 0.4 * h) / (0.7 * r)) ** 2
         f = f + (420 * (np.exp(-d2 * 1.2) + 0.35 * np.exp(-d2 * 0.25)))[..., None]
     elif kind == "blank":

@@ -103,7 +103,14 @@ def test_low_resolution(tmp_path: Path, base: np.ndarray, cfg: Config) -> None:
 
 
 def test_glare_is_reported_with_its_box(tmp_path: Path, base: np.ndarray, cfg: Config) -> None:
-    out = run(tmp_path, degrade(base, "glare"), cfg)
+    th = cfg.thresholds("scenes", ScenesThresholds)
+    areas = []
+    for amount in (1.0, 1.5, 2.0):  # a highlight growing over the frame
+        g = cv2.resize(cv2.cvtColor(degrade(base, "glare", amount=amount), cv2.COLOR_BGR2GRAY), (1000, 750),
+                       interpolation=cv2.INTER_AREA)
+        areas.append(measure_scene(g, 1600, 1200, th).glare_area)
+    assert areas == sorted(areas) and areas[0] > 0
+    out = run(tmp_path, degrade(base, "glare", amount=2.0), cfg)
     f = next(f for f in out.findings if f.check == "scene.glare")
     x, y, w, h = f.evidence["box_px"]
     assert x < 0.6 * 1600 < x + w and y < 0.4 * 1200 < y + h  # around the highlight's centre

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tomllib
 from collections import defaultdict
@@ -57,8 +56,10 @@ REVIEW_AT, VIOLATION_AT = 1 / 3, 2 / 3
 # Augmentation for the defects the set lacks: motion length as a fraction of the long side, glare spot
 # radius as a fraction of the long side (phone photos of glossy machines: a few % of the frame).
 AUG_MOTION = (0.018, 0.03)
+AUG_DEFOCUS = (0.003, 0.008)  # Gaussian σ as a fraction of the long side (for motion vs defocus)
 AUG_GLARE_RADIUS = (0.05, 0.1)
 AUG_PHOTOS = 80  # clean photos augmented
+MIN_SLOT_CLEAN = 20  # clean photos a slot needs for its own bands
 
 
 @dataclass
@@ -103,18 +104,26 @@ def load_set(root: Path) -> list[Sample]:
     return out
 
 
-def band(clean: list[float], defect: list[float], direction: str) -> tuple[Band, dict[str, Any]]:
-    """A review/violation band between clean and defect values of one measure (see the module doc)."""
+def band(clean: list[float], defect: list[float], direction: str, *,
+         precision_first: bool = False) -> tuple[Band, dict[str, Any]]:
+    """A review/violation band between clean and defect values of one measure (see the module doc).
+
+    ``precision_first`` (defects known only from augmentation): where the sides overlap, review starts at the
+    clean side's tail and violation past every clean value, so clean photos are not sent to review.
+    """
     c = np.asarray(clean, float)
     d = np.asarray(defect, float)
     if direction == "below":  # mirror: work as "above" on negated values
-        b, facts = band([-x for x in clean], [-x for x in defect], "above")
+        b, facts = band([-x for x in clean], [-x for x in defect], "above", precision_first=precision_first)
+        facts |= {"clean_tail": -facts["clean_tail"], "defect_tail": -facts["defect_tail"]}
         return Band(review=-b.review, violation=-b.violation, direction="below"), facts
     c_hi = float(np.quantile(c, 1 - CLEAN_TAIL))
     d_lo = float(np.quantile(d, DEFECT_TAIL))
     if c_hi < d_lo:
         gap = d_lo - c_hi
         review, violation = c_hi + REVIEW_AT * gap, c_hi + VIOLATION_AT * gap
+    elif precision_first:
+        review, violation = c_hi, max(float(c.max()), c_hi)
     else:
         review, violation = d_lo, c_hi
     facts = {"clean_n": int(c.size), "defect_n": int(d.size), "clean_tail": round(c_hi, 5),
@@ -139,8 +148,9 @@ def glare_area_of(stats: list[tuple[float, float]], halo_min: float) -> float:
 
 
 def measure_all(samples: list[Sample], sth: ScenesThresholds, pth: PipesThresholds, keep_gray: int = 0,
-                seed: int = 0) -> list[tuple[Sample, SceneMeasures | None, Any, np.ndarray | None]]:
-    """Measures of every sample; the grey preview is kept for ``keep_gray`` random clean ones (augmentation)."""
+                seed: int = 0) -> list[tuple[Sample, SceneMeasures, Any, np.ndarray | None, list[Any]]]:
+    """Measures of every sample; the grey preview is kept for ``keep_gray`` random clean ones (augmentation),
+    the saturated blobs' (area, halo) for every clean one (glare)."""
     rng = np.random.default_rng(seed)
     clean_idx = [i for i, s in enumerate(samples) if not s.kinds]
     keep = set(rng.permutation(clean_idx)[:keep_gray].tolist()) if clean_idx else set()
@@ -156,7 +166,7 @@ def measure_all(samples: list[Sample], sth: ScenesThresholds, pth: PipesThreshol
         t = None
         if s.slot == "pipeline_45":
             t = analyse_tubing(photo.preview_bgr(pth.preview_side), max(photo.width, photo.height), pth)
-        rows.append((s, m, t, g if i in keep else None))
+        rows.append((s, m, t, g if i in keep else None, blob_stats(g, sth) if not s.kinds else []))
     return rows
 
 
@@ -167,7 +177,7 @@ def augment(gray: np.ndarray, rng: np.random.Generator, kind: str) -> np.ndarray
         length = int(round(rng.uniform(*AUG_MOTION) * max(h, w)))
         return np.round(motion_blurred(gray, length, float(rng.uniform(0, 180))) * 255).astype(np.uint8)
     if kind == "defocus":
-        sigma = rng.uniform(*AUG_MOTION) * max(h, w) / math.sqrt(2 * math.pi)
+        sigma = rng.uniform(*AUG_DEFOCUS) * max(h, w)
         return cv2.GaussianBlur(gray, (0, 0), sigma)
     # glare: a saturating elliptic highlight with a soft halo
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -202,9 +212,18 @@ def write_toml(path: Path, header: str, values: dict[str, Any], comments: dict[s
                provenance: dict[str, Any]) -> None:
     lines = [f"# {x}" if x else "#" for x in header.splitlines()]
     lines.append("")
+    tables = {k: v for k, v in values.items() if isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())}
     for k, v in values.items():
+        if k in tables:
+            continue
         c = comments.get(k)
         lines.append(f"{k} = {_toml_value(v)}" + (f"  # {c}" if c else ""))
+    for k, v in tables.items():
+        if comments.get(k):
+            lines += ["", f"# {comments[k]}"]
+        for sub, entries in v.items():
+            lines += ["", f"[{k}.{sub}]"]
+            lines += [f"{name} = {_toml_value(x)}" for name, x in entries.items()]
     lines += ["", "[provenance]"]
     for k, v in provenance.items():
         lines.append(f"{k} = {_toml_value(v)}")
@@ -224,8 +243,8 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     pth = PipesThresholds.model_validate(p_raw)
     samples = load_set(root)
     rows = measure_all(samples, sth, pth, keep_gray=AUG_PHOTOS, seed=seed)
-    clean = [m for s, m, _, _ in rows if not s.kinds and m]
-    of = {k: [m for s, m, _, _ in rows if k in s.kinds and m] for k in set(KIND_OF.values())}
+    clean = [m for s, m, _, _, _ in rows if not s.kinds and m]
+    of = {k: [m for s, m, _, _, _ in rows if k in s.kinds and m] for k in set(KIND_OF.values())}
     counts = {k: len(v) for k, v in of.items()} | {"clean": len(clean)}
     print("photos:", counts, file=sys.stderr)
     if len(clean) < 20 or any(len(of[k]) < 5 for k in ("blur", "dark", "overexposed", "unrecognisable")):
@@ -234,11 +253,10 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     facts: dict[str, Any] = {}
     rng = np.random.default_rng(seed)
     # blur: clean vs defocused photos (and augmented motion-blurred copies: the blur band must catch them too)
-    pick = [(s, g) for s, m, _, g in rows if g is not None]
+    pick = [(s, g) for s, m, _, g, _ in rows if g is not None]
     motion = [measure_scene(augment(g, rng, "motion_blur"), g.shape[1], g.shape[0], sth) for _, g in pick]
     defocus_aug = [measure_scene(augment(g, rng, "defocus"), g.shape[1], g.shape[0], sth) for _, g in pick]
     glare_aug = [blob_stats(augment(g, rng, "glare"), sth) for _, g in pick]
-    clean_blobs = [blob_stats(g, sth) for _, g in pick]
     blur_defects = [m.blur_width_px for m in of["blur"]] + [m.blur_width_px for m in motion]
     b_blur, facts["blur_width_px"] = band([m.blur_width_px for m in clean], blur_defects, "above")
     # motion vs defocus: between the defocused photos' (real and augmented) and the motion copies' anisotropy
@@ -255,24 +273,55 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     # glare: a saturated blob fading out through a bright halo. The halo level first (between the clean
     # photos' saturated blobs, mostly white objects, and the highlights), then the area band on the blobs
     # that pass it.
-    c_halo = [h for st in clean_blobs for _, h in st[:1]]
+    all_clean_blobs = [bs for s, _, _, _, bs in rows if not s.kinds]
+    c_halo = [st[0][1] for st in all_clean_blobs if st]
     g_halo = [st[0][1] for st in glare_aug if st]
     h_lo = float(np.quantile(g_halo, DEFECT_TAIL)) if g_halo else 1.0
     h_hi = float(np.quantile(c_halo, 1 - 10 * CLEAN_TAIL)) if c_halo else 0.0
     halo_min = (h_lo + h_hi) / 2 if h_hi < h_lo else h_lo
     facts["glare_halo_min"] = {"glare_halo_tail": round(h_lo, 4), "clean_blob_halo_tail": round(h_hi, 4),
                                "clean_with_blobs": len(c_halo), "glare_n": len(g_halo)}
-    b_glare, facts["glare_area"] = band([glare_area_of(st, halo_min) for st in clean_blobs],
-                                        [glare_area_of(st, halo_min) for st in glare_aug], "above")
+    b_glare, facts["glare_area"] = band([glare_area_of(st, halo_min) for st in all_clean_blobs],
+                                        [glare_area_of(st, halo_min) for st in glare_aug], "above",
+                                        precision_first=True)
     b_struct, facts["structure_tiles"] = band([m.structure_tiles for m in clean],
                                               [m.structure_tiles for m in of["unrecognisable"]], "below")
+    # Per slot: where a slot's own clean photos reach further than the pooled band allows (a fault-part
+    # close-up has less structure and darker parts than a room; a running machine's white body clips), the
+    # slot gets its own band between its clean photos and the pooled defect photos. Only looser bands are
+    # kept: the pooled one stays the floor for recall.
+    per_slot: dict[str, dict[str, Band]] = {}
+    measures = {
+        "dark_p95": (lambda m: m.luminance_p95, [m.luminance_p95 for m in of["dark"]], "below", False, b_dark),
+        "structure_tiles": (lambda m: m.structure_tiles, [m.structure_tiles for m in of["unrecognisable"]],
+                            "below", False, b_struct),
+        "overexposed_clip": (lambda m: m.clip_bright, [m.clip_bright for m in of["overexposed"]], "above", False,
+                             b_over),
+        "blur_width_px": (lambda m: m.blur_width_px, blur_defects, "above", False, b_blur),
+    }
+    for slot in SCENE_SLOTS:
+        rows_slot = [(s, m, bs) for s, m, _, _, bs in rows if not s.kinds and s.slot == slot]
+        if len(rows_slot) < MIN_SLOT_CLEAN:
+            continue
+        for name, (fn, dvals, direction, pf, pooled) in measures.items():
+            b_s, f_s = band([fn(m) for _, m, _ in rows_slot], dvals, direction, precision_first=pf)
+            looser = b_s.review > pooled.review if direction == "above" else b_s.review < pooled.review
+            if looser:
+                per_slot.setdefault(slot, {})[name] = b_s
+                facts[f"{slot}__{name}"] = f_s
+        b_s, f_s = band([glare_area_of(bs, halo_min) for _, _, bs in rows_slot],
+                        [glare_area_of(st, halo_min) for st in glare_aug], "above", precision_first=True)
+        if b_s.review > b_glare.review:
+            per_slot.setdefault(slot, {})["glare_area"] = b_s
+            facts[f"{slot}__glare_area"] = f_s
+    s_raw["slots"] = per_slot
     s_raw.update(glare_halo_min=round(halo_min, 4), blur_width_px=b_blur, motion_anisotropy=round(motion_t, 4),
                  dark_p95=b_dark,
                  overexposed_clip=b_over, glare_area=b_glare, structure_tiles=b_struct)
-    ScenesThresholds.model_validate({k: (v.model_dump() if isinstance(v, Band) else v) for k, v in s_raw.items()})
+    ScenesThresholds.model_validate(json.loads(json.dumps(s_raw, default=lambda b: b.model_dump())))
     # pipes: neat (clean pipeline photos, judged) vs messy
-    neat = [t for s, m, t, _ in rows if t is not None and not s.kinds]
-    messy = [t for s, m, t, _ in rows if t is not None and s.kinds == {"messy"}]
+    neat = [t for s, m, t, _, _ in rows if t is not None and not s.kinds]
+    messy = [t for s, m, t, _, _ in rows if t is not None and s.kinds == {"messy"}]
     if len(neat) < 5 or len(messy) < 5:
         print("calibrate: too few neat/messy pipeline photos (need ≥ 5 each)", file=sys.stderr)
         return 2
@@ -316,7 +365,7 @@ def evaluate(root: Path, out_dir: Path) -> int:
     auto_tp = auto_fp = 0
     neat_review = neat_n = messy_flag = messy_n = 0
     checks_on_clean: dict[str, int] = defaultdict(int)
-    for s, m, t, _ in rows:
+    for s, m, t, _, _ in rows:
         ctx = PhotoContext(order=None, cfg=cfg, slot=Slot(s.slot), file=str(s.path))
         fs = judge_scene(m, sth, ctx) + (judge_tubing(t, pth, ctx) if t is not None else [])
         verdicts = [verdict_of(f, cfg) for f in fs]
@@ -368,6 +417,7 @@ SCENES_COMMENTS = {
     "glare_halo_min": "mean grey of the ring around a saturated blob that makes it glare",
     "structure_tiles": "fraction of tiles with edges (anything in the frame); bad below",
     "min_short_side_px": "policy, not calibrated: camera originals are ≥ 1080 px on the short side",
+    "slots": "per-slot bands where a slot's clean photos reach further than the pooled band (looser only)",
 }
 PIPES_HEADER = """Pipe-neatness thresholds (src/wocheck/inspectors/pipes.py, model PipesThresholds).
 Written by scripts/calibration/scenes.py from a labelled fixture set: neatness, min_tube_length and

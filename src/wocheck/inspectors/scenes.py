@@ -67,6 +67,8 @@ class ScenesThresholds(Strict):
     blur_min_share: float = Field(ge=0, le=1)  # ... and this share of all edges (whole-frame measure)
     blur_tile_min_edges: int = Field(ge=1)  # per tile: edges a direction bin needs
     blur_tile_percentile: float = Field(ge=0, le=100)  # the photo's blur: this percentile over the tiles
+    motion_bins: int = Field(ge=4, le=36)  # gradient-direction bins for motion vs defocus (narrow: ≤ 22.5°)
+    motion_min_edges: int = Field(ge=1)  # edges a direction bin needs for motion vs defocus
     structure_grid: tuple[int, int]  # rows, cols of the structure tiles
     structure_tile_min_edges: int = Field(ge=1)  # edge pixels that make a tile "structured"
     glare_saturated_at: float = Field(gt=0, le=1)  # [0, 1] grey: a saturated pixel
@@ -132,8 +134,7 @@ def measure_scene(gray: np.ndarray, width: int, height: int, th: ScenesThreshold
                                   q=th.blur_percentile)
     # the sharpest regions' worst direction; the whole frame's when no tile has edges in two directions
     blur = min(percentile_or(tiles, th.blur_tile_percentile, frame_blur), frame_blur) * px_scale
-    ratio, direction = anisotropy_of(fb, bins=th.blur_bins, min_edges=th.blur_min_edges, q=th.blur_percentile,
-                                     min_share=th.blur_min_share)
+    ratio, direction = anisotropy_of(fb, bins=th.motion_bins, min_edges=th.motion_min_edges, q=th.blur_percentile)
     counts = f.tile_counts(th.structure_grid)
     best_box = None
     if np.isfinite(tiles).any():
