@@ -12,7 +12,7 @@ and the ratios of ``inspect`` to both decodes. Photos: ``--photos DIR`` (JPEGs w
 e.g. the full-resolution share of a fixture set), else ``--synth N`` synthetic form photos at 4000×3000.
 
     .venv/bin/python scripts/bench_form.py --synth 12
-    .venv/bin/python scripts/bench_form.py --photos fixtures/generated/eval500/photos
+    .venv/bin/python scripts/bench_form.py --photos fixtures/generated/cal/photos --glob 'service_form*.jpg'
 """
 
 from __future__ import annotations
@@ -53,11 +53,11 @@ def _synth(n: int, out: Path) -> list[Path]:
     return paths
 
 
-def _find(d: Path, limit: int) -> list[Path]:
+def _find(d: Path, limit: int, pattern: str) -> list[Path]:
     from PIL import Image
 
     out = []
-    for p in sorted(d.rglob("*.jpg")):
+    for p in sorted(d.rglob(pattern)):
         with Image.open(p) as im:
             if max(im.size) >= 3000:
                 out.append(p)
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", type=Path, help="folder of JPEGs (≥ 3000 px long side are used)")
     ap.add_argument("--synth", type=int, default=10, help="synthetic 4000×3000 photos when --photos is not given")
+    ap.add_argument("--glob", default="*.jpg", help="file pattern under --photos (e.g. 'service_form*.jpg')")
     ap.add_argument("--limit", type=int, default=30)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     th = cfg.thresholds("form", FormThresholds)
     tmp = None
     if a.photos:
-        paths = _find(a.photos, a.limit)
+        paths = _find(a.photos, a.limit, a.glob)
     else:
         tmp = tempfile.TemporaryDirectory()
         paths = _synth(a.synth, Path(tmp.name))
