@@ -373,3 +373,24 @@ def test_ocr_repairs_a_confused_model_code() -> None:
     assert repair_ocr_sn("NVKBA2407695643", model_codes=codes) == "NVK8A2407695643"
     assert repair_ocr_sn("NVK6A2407695643", model_codes=codes) == "NVK6A2407695643"
     assert repair_ocr_sn("NVKXY2407695643", model_codes=codes) is None
+
+
+class _Slow:
+    name = "slow"
+
+    def available(self) -> bool:
+        return True
+
+    def decode(self, gray: np.ndarray, symbologies: Any) -> tuple[DecodedCode, ...]:
+        import time
+
+        time.sleep(0.05)
+        return ()
+
+
+def test_reading_stops_at_its_time_budget(tmp_path: Path, cfg: Config) -> None:
+    p = tmp_path / "slow.jpg"
+    save_jpeg(photograph(render_label(SN4), canvas=(1600, 1200), scale=1.2), p)
+    th = CodeThresholds(budget_s=0.01, ocr=False)
+    r = read_label(load_photo(p), cfg, th, engines=[_Slow()])
+    assert r.budget_exhausted and r.views <= 2 and r.missing() == ["sn"]

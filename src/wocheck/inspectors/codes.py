@@ -98,6 +98,8 @@ class CodeThresholds(BaseModel):
     deskew_min_share: float = Field(0.2, ge=0, le=1)  # ... and straight edges carry this share of its energy
     engine_max_pixels: int = Field(12_000_000, ge=10_000)  # px: larger views are refused by the adapters
     engine_timeout_s: float = Field(2.0, gt=0, le=60)  # s: a view taking longer is recorded as an overrun
+    budget_s: float = Field(4.0, gt=0, le=120)  # s: no new rung is started on a photo after this long ...
+    ocr_budget_s: float = Field(3.0, ge=0, le=120)  # s: ... and no new OCR crop after budget_s + this
     sn_barcode_wanted: bool = True  # keep reading until the SN's own Code 128 (or line) is read, not only the QR
     ocr: bool = True  # read the human-readable line when no barcode gives a kind
     ocr_max_side: int = Field(1600, ge=100, le=6000)  # px: OCR crops are shrunk to this long side ...
@@ -155,6 +157,7 @@ class LabelReading:
     engine_ms: dict[str, float] = field(default_factory=dict)
     engine_errors: list[dict[str, str]] = field(default_factory=list)
     ocr_tried: bool = False
+    budget_exhausted: bool = False
     ocr_ms: float = 0.0
     ms: float = 0.0
 
@@ -217,6 +220,7 @@ class _Reader:
         self.order_spec = order_spec
         self.engines = engines
         self.out = LabelReading()
+        self.t0 = time.perf_counter()
         self.stop_early = True
         self._seen: set[tuple[str, str]] = set()
 
@@ -238,6 +242,13 @@ class _Reader:
             if spec.mac:
                 want.add("mac")
         return want
+
+    def over_budget(self, extra_s: float = 0.0) -> bool:
+        """True (and recorded) once the photo's reading time passed its budget (plus ``extra_s``)."""
+        if time.perf_counter() - self.t0 > self.th.budget_s + extra_s:
+            self.out.budget_exhausted = True
+            return True
+        return False
 
     def done(self) -> bool:
         self.out.wanted = self.wanted()
@@ -384,6 +395,8 @@ def _ladder(r: _Reader) -> None:
     yielded: set[tuple[int, int, int, int]] = set()
     for step in LADDER_STEPS:
         for reg, box in pending:  # a region that gave a code may hold more: every rung until done
+            if r.over_budget():
+                break
             view = _view(step, reg, box, crop_of, th)
             if view is None:
                 continue
@@ -469,6 +482,8 @@ def _ocr_fallback(r: _Reader, regions: Sequence[tuple[CodeRegion, tuple[int, int
     r.out.ocr_tried = True
     t0 = time.perf_counter()
     for _reg, box in regions:
+        if r.over_budget(th.ocr_budget_s):
+            break
         c = crop_of(box)
         crop, a = c.img, c.a
         if crop.size == 0:
@@ -538,7 +553,8 @@ def inspect_code_label(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutpu
     ann += [Annotation("box", quad_from_rect(*b), label="unread code", ok=False) for b in reading.unread_regions]
     meas = {"ms": reading.ms, "views": reading.views, "last_step": reading.last_step, "regions": len(reading.regions),
             "engine_ms": reading.engine_ms, "engine_errors": reading.engine_errors, "ocr_tried": reading.ocr_tried,
-            "ocr_ms": reading.ocr_ms, "wanted": sorted(reading.wanted), "read": sorted(reading.kinds() - {"other"})}
+            "ocr_ms": reading.ocr_ms, "budget_exhausted": reading.budget_exhausted,
+            "wanted": sorted(reading.wanted), "read": sorted(reading.kinds() - {"other"})}
     findings: list[Finding] = []
     if ctx.order is None:  # `wocheck inspect`: the photo's own verdict (an order's is given by check_codes)
         findings = _unreadable_findings(reading.missing(), [(ctx.file, reading_to_data(reading))], th)
