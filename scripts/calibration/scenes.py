@@ -245,7 +245,7 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     rows = measure_all(samples, sth, pth, keep_gray=AUG_PHOTOS, seed=seed)
     clean = [m for s, m, _, _, _ in rows if not s.kinds and m]
     of = {k: [m for s, m, _, _, _ in rows if k in s.kinds and m] for k in set(KIND_OF.values())}
-    counts = {k: len(v) for k, v in of.items()} | {"clean": len(clean)}
+    counts = {k: len(of[k]) for k in sorted(of)} | {"clean": len(clean)}
     print("photos:", counts, file=sys.stderr)
     if len(clean) < 20 or any(len(of[k]) < 5 for k in ("blur", "dark", "overexposed", "unrecognisable")):
         print("calibrate: too few labelled scene photos (need ≥ 20 clean and ≥ 5 of each defect)", file=sys.stderr)
@@ -331,8 +331,14 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     facts["pipes_judgeable"] = {"tube_length_tail": round(tube_len, 4), "neat_n": len(neat), "messy_n": len(messy)}
     PipesThresholds.model_validate({k: (v.model_dump() if isinstance(v, Band) else v) for k, v in p_raw.items()})
     today = datetime.now(UTC).date().isoformat()
-    prov = {"script": "scripts/calibration/scenes.py", "data": str(root.relative_to(REPO) if root.is_relative_to(REPO)
-                                                                  else root),
+    data = str(root.relative_to(REPO) if root.is_relative_to(REPO) else root)
+    manifest = root / "manifest.json"
+    if manifest.exists():
+        mf = json.loads(manifest.read_text(encoding="utf-8"))
+        n_orders = sum(int(n.get("n_orders", 0)) for n in mf.get("nights", []))
+        data += (f" ({mf.get('generator')} v{mf.get('generator_version')}, seed {mf.get('seed')}, {n_orders} orders "
+                 f"over {len(mf.get('nights', []))} nights)")
+    prov = {"script": "scripts/calibration/scenes.py", "data": data,
             "date": today, "method": "band(): review/violation between the clean and the defect side's tails "
             f"(clean tail {CLEAN_TAIL}, defect tail {DEFECT_TAIL})", "photos": counts,
             "augmented": f"motion blur {AUG_MOTION} of the long side and glare spots {AUG_GLARE_RADIUS} on "
