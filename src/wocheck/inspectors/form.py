@@ -1,18 +1,25 @@
 """The service-form inspector (clause 45; clause 50 when the slot holds no form at all).
 
-Stages, each a function of the previous one's result:
+One colour decode of a ≤ 2000 px preview (`form_images`) feeds every stage; each stage is a function of
+the previous one's result:
 
 1. `locate_form`: the four ArUco markers (ids tell the page's rotation, upside down included) on a
-   preview give a homography from the layout's millimetres to the photo; with fewer than two markers,
-   the page outline (the largest bright quadrilateral), its rotation chosen by matching the print master.
-   How much of the page lies in the frame, and which corners and edges are cut off.
-2. `rectify`: the form resampled onto the layout's grid at ``px_per_mm`` from a larger preview, with the
-   print master resampled to the same grid and aligned by a small shift search.
-3. `legibility`: sharpness of the print next to the master's (label boxes: where the writing is),
-   paper brightness, print contrast, burnt-out glare over each field box.
-4. `completeness`: pen ink per required field after the master's print (and box lines) are masked and
-   the lighting normalised; ticks in choice groups; the customer's signature.
-5. `damage`: stains and blots, torn corners, crumpling.
+   ~1000 px grey preview (the 2000 px one when fewer than two are found) give a homography from the
+   layout's millimetres to the photo; with fewer than two markers, the page outline (the largest bright
+   quadrilateral), its rotation chosen by matching the print master. How much of the page lies in the
+   frame, and which corners and edges are cut off. No page at all: clause 50 ``form.not_a_form`` when
+   the photo is sharp and lit (directional edge widths), else ``form.illegible``.
+2. `rectify`: the form warped onto the layout's grid at ``px_per_mm``, grey and warm tint (blue/red
+   ratio), with the print master resampled to the same grid and aligned by a small shift search.
+3. `legibility`: sharpness of the printed labels next to the master's (worst of four directions, so
+   motion blur counts), paper brightness, print contrast; burnt-out print marks glare over field boxes.
+   Borderline blur is settled by reading three labels with tesseract chi_sim (`ocr_labels`).
+4. `completeness`: pen ink per field after the master's print (and box lines) are masked and the
+   lighting normalised; ticks in choice groups; the customer's signature; the order type decides
+   which fields are required (none: the fields required "always").
+5. `damage`: stains (broad patches darker than all their surround, marks that are neither print nor
+   writing, warm tints no pen makes), torn corners (a corner marker's print missing, the background
+   showing), crumpling (crease shading over the paper).
 
 Thresholds are `FormThresholds` (``models/thresholds/form.toml``, calibrated by
 ``scripts/calibration/form.py``); the layout is data (`wocheck.inspectors.formlayout`).
