@@ -136,6 +136,8 @@ class FormThresholds(BaseModel):
     # --- not a form ---
     not_form_blur_width_max: float = Field(4.3, gt=0, le=20)  # px at detect_max_side: sharper is a clear photo
     not_form_blur_width_certain: float = Field(3.9, gt=0, le=20)
+    unlocated_blur_width_certain: float = Field(4.7, gt=0, le=30)  # px: an unlocated photo this blurred
+    unlocated_overexposed_certain: float = Field(0.6, ge=0, le=1)  # saturated share: certainly burnt out
     not_form_direction_bins: int = Field(8, ge=2, le=36)
     not_form_min_edges: int = Field(30, ge=1)
     not_form_width_percentile: float = Field(5.0, gt=0, lt=100)
@@ -875,6 +877,10 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         else:
             cause = "dark" if level < th.not_form_level_min else (
                 "overexposed" if sat >= th.overexposed_saturated_min else "blur")
+            # certain only far from the line between a blurred form and a sharp photo of something else
+            sure = (cause == "dark" and level < th.paper_level_certain / 2) or \
+                (cause == "overexposed" and sat >= th.unlocated_overexposed_certain) or \
+                (cause == "blur" and width >= th.unlocated_blur_width_certain)
             findings.append(c.finding(
                 "form.illegible", f"服务单照片{_CAUSE_ZH[cause]}，无法辨认，找不到表单",
                 f"Service form photo {_CAUSE_EN[cause]}: unreadable, the form can't be located",
@@ -882,8 +888,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
                 {"cause": cause, "located": False, "preview_blur_width_px": round(width, 2),
                  "preview_level": round(level, 1), "preview_saturated": round(sat, 4),
                  "threshold_blur_width_px": th.not_form_blur_width_max, "threshold_level": th.not_form_level_min},
-                confidence=0.9 if cause == "dark" and level < th.paper_level_certain / 2 else 0.7,
-                certain=cause == "dark" and level < th.paper_level_certain / 2))
+                confidence=0.95 if sure else 0.7, certain=sure))
         m["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return InspectorOutput(findings=tuple(findings), measurements=m, annotations=tuple(ann),
                                data={"form": {"found": False}})
