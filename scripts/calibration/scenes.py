@@ -354,8 +354,11 @@ def calibrate(root: Path, out_dir: Path, seed: int) -> int:
     return 0
 
 
-def evaluate(root: Path, out_dir: Path) -> int:
-    """Figures of the current thresholds on a (held-out) set, per defect kind, judged as the inspectors do."""
+def evaluate(root: Path, out_dir: Path, record: bool = False) -> int:
+    """Figures of the current thresholds on a (held-out) set, per defect kind, judged as the inspectors do.
+
+    With ``record`` the figures are also written into both files' ``[provenance]`` as ``heldout_<set>``.
+    """
     from wocheck.config import load_config
     from wocheck.inspectors.base import PhotoContext
     from wocheck.inspectors.pipes import judge_tubing
@@ -406,6 +409,22 @@ def evaluate(root: Path, out_dir: Path) -> int:
         print(f"  neat pipes sent to review/flagged as messy: {neat_review / neat_n:.3f} ({neat_review}/{neat_n})")
     if checks_on_clean:
         print(f"  checks on clean photos: {dict(checks_on_clean)}")
+    if record:
+        figs: dict[str, Any] = {"photos": len(rows)}
+        figs |= {f"flagged_{k}": round(sum(v) / len(v), 3) for k, v in sorted(flagged.items())}
+        if auto_tp + auto_fp:
+            figs["auto_precision"] = round(auto_tp / (auto_tp + auto_fp), 3)
+        if messy_n:
+            figs["messy_flagged"] = f"{messy_flag}/{messy_n}"
+        if neat_n:
+            figs["neat_flagged"] = f"{neat_review}/{neat_n}"
+        key = "heldout_" + "".join(ch if ch.isalnum() else "_" for ch in root.name)
+        for name in ("scenes.toml", "pipes.toml"):
+            path = out_dir / name
+            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith(key + " =")]
+            lines.append(f"{key} = {_toml_value(figs)}")
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            tomllib.loads(path.read_text(encoding="utf-8"))
     return 0
 
 
@@ -442,9 +461,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder of scenes.toml and pipes.toml (read for the parameters, then rewritten)")
     ap.add_argument("--evaluate", type=Path, help="print figures of the current thresholds on this set instead")
     ap.add_argument("--seed", type=int, default=7, help="seed of the augmentation")
+    ap.add_argument("--record", action="store_true", help="with --evaluate: write the figures into the provenance")
     a = ap.parse_args(argv)
     if a.evaluate:
-        return evaluate(a.evaluate.resolve(), a.out)
+        return evaluate(a.evaluate.resolve(), a.out, a.record)
     if a.fixtures is None:
         ap.error("give a fixture set to calibrate on (or --evaluate SET)")
     return calibrate(a.fixtures.resolve(), a.out, a.seed)
