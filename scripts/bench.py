@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Benchmark the nightly scan against the floor of decoding the same photos, in one run.
+
+Prints, for one set of orders and photos and one worker count:
+- the wall time to decode every photo at full resolution (load + full colour decode) on N processes;
+- the wall time of `wocheck scan` over the same orders with N workers (fresh history, nothing cached);
+- their ratio (target ≤ 1.5), photos per second per worker;
+- the peak resident memory of any scan worker process (target ≤ 600 MB);
+- a rerun of the identical scan on the same history (everything cached by content hash);
+- the engineer's self-check (`wocheck check` as a new process, start-up included) on a 5-6 photo order.
+
+    .venv/bin/python scripts/bench.py --orders 250 --full-res-share 0.5 --workers 2
+    .venv/bin/python scripts/bench.py --set fixtures/generated/bench --workers 2
+
+Ratios are what to compare between runs: these machines are noisy (±20-30 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _decode(path: str) -> int:
+    from wocheck.io.images import load_photo
+
+    photo = load_photo(Path(path), verify=False)
+    return int(photo.full_bgr().shape[0])
+
+
+def decode_all(paths: list[Path], workers: int) -> float:
+    """Wall seconds to decode every photo at full resolution on ``workers`` processes."""
+    ctx = get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        list(pool.map(_decode, [str(p) for p in paths[:workers]]))  # warm the workers' imports
+        t0 = time.perf_counter()
+        list(pool.map(_decode, [str(p) for p in paths], chunksize=4))
+        return time.perf_counter() - t0
+
+
+class PeakRss:
+    """Samples the peak resident memory (VmHWM) of every descendant process while running."""
+
+    def __init__(self) -> None:
+        self.peak_kb: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _descendants(self) -> list[int]:
+        parents: dict[int, int] = {}
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    stat = (d / "stat").read_text()
+                    parents[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+        me, out, frontier = os.getpid(), [], [os.getpid()]
+        while frontier:
+            p = frontier.pop()
+            kids = [c for c, pp in parents.items() if pp == p]
+            out += kids
+            frontier += kids
+        return [p for p in out if p != me]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in self._descendants():
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_kb[pid] = max(self.peak_kb.get(pid, 0), int(line.split()[1]))
+                except OSError:
+                    continue
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def scan(orders: Path, photos: Path, out: Path, db: Path, workers: int) -> float:
+    from wocheck.api import scan as run
+    from wocheck.pipeline.scan import ScanSettings
+
+    t0 = time.perf_counter()
+    run(ScanSettings(orders_path=orders, photo_root=photos, out_dir=out, workers=workers, db_path=db))
+    return time.perf_counter() - t0
+
+
+def self_check_seconds(orders: Path, photos: Path, repeat: int) -> tuple[float, int]:
+    """Median wall seconds of `wocheck check` (a new process each time) on the order with most photos ≤ 6."""
+    recs = [json.loads(x) for x in orders.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rec = max((r for r in recs if len(r.get("photos", [])) <= 6), key=lambda r: len(r["photos"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        order_file = Path(tmp) / "order.json"
+        order_file.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+        exe = Path(sys.executable).parent / "wocheck"
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run([str(exe), "check", str(order_file), "--photos", str(photos)],
+                           capture_output=True, check=False)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times), len(rec["photos"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", type=Path, help="a fixture set (orders.jsonl + photos/); default: generate one")
+    ap.add_argument("--orders", type=int, default=250, help="orders to generate when no --set")
+    ap.add_argument("--full-res-share", type=float, default=0.5, help="share of 4000×3000 photos when generating")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--json", type=Path, help="write the figures here too")
+    args = ap.parse_args(argv)
+
+    fixture = args.set
+    if fixture is None:
+        fixture = REPO / "fixtures" / "generated" / f"bench{args.orders}-{args.seed}"
+        if not (fixture / "orders.jsonl").is_file():
+            print(f"bench: generating {args.orders} orders into {fixture}", file=sys.stderr)
+            subprocess.run([sys.executable, str(REPO / "scripts" / "make_fixtures.py"), "--orders", str(args.orders),
+                            "--nights", "1", "--seed", str(args.seed), "--out", str(fixture),
+                            "--full-res-share", str(args.full_res_share), "--workers", str(args.workers)],
+                           check=True)
+    orders, photos = fixture / "orders.jsonl", fixture / "photos"
+    paths = sorted(p for p in photos.rglob("*") if p.is_file())
+    full = 0
+    from PIL import Image
+
+    for p in paths:
+        with Image.open(p) as im:
+            full += im.size[0] * im.size[1] >= 12_000_000
+    n = len(paths)
+    print(f"set: {fixture} — {n} photos, {full} at 4000×3000 ({full / max(n, 1):.0%}), workers {args.workers}")
+
+    decode_s = decode_all(paths, args.workers)
+    work = Path(tempfile.mkdtemp(prefix="wocheck-bench-"))
+    try:
+        with PeakRss() as rss:
+            scan_s = scan(orders, photos, work / "out", work / "h.sqlite", args.workers)
+        rerun_s = scan(orders, photos, work / "out2", work / "h.sqlite", args.workers)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    check_s, check_photos = self_check_seconds(orders, photos, repeat=5)
+    peak_mb = max(rss.peak_kb.values(), default=0) / 1024
+    fig = {
+        "photos": n, "photos_4000x3000": full, "workers": args.workers,
+        "decode_full_s": round(decode_s, 2), "scan_s": round(scan_s, 2),
+        "ratio_scan_to_decode": round(scan_s / decode_s, 2),
+        "photos_per_s_per_worker": round(n / scan_s / args.workers, 2),
+        "peak_worker_rss_mb": round(peak_mb, 1),
+        "rerun_s": round(rerun_s, 2), "rerun_ratio_to_scan": round(rerun_s / scan_s, 3),
+        "self_check_s": round(check_s, 2), "self_check_photos": check_photos,
+    }
+    print(f"decode at full resolution: {decode_s:.1f} s   scan: {scan_s:.1f} s   "
+          f"ratio scan/decode: {fig['ratio_scan_to_decode']} (target ≤ 1.5)")
+    print(f"photos per second per worker: {fig['photos_per_s_per_worker']}   "
+          f"peak worker memory: {peak_mb:.0f} MB (target ≤ 600)")
+    print(f"identical rerun on the same history: {rerun_s:.1f} s ({fig['rerun_ratio_to_scan']:.1%} of the scan)")
+    print(f"engineer's self-check, {check_photos} photos, start-up included: {check_s:.2f} s (target ≤ 1.5)")
+    if args.json:
+        args.json.write_text(json.dumps(fig, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
