@@ -192,6 +192,8 @@ class HistoryChecks:
         for (make, model, serial), photo in devices.items():
             users = self.store.device_users(make=make, model=model, body_serial=serial, exclude_order=order.order_id)
             others = [u for u in users if u.engineer_id != order.engineer.id]
+            if len(others) == len(users) == 0 or len(others) < len(users):
+                continue  # unseen device, or this engineer has used it before: theirs (too)
             if serial:
                 tied = others
             else:  # make+model only: one other engineer, many orders, never this engineer
