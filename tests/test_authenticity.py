@@ -170,7 +170,7 @@ def test_reuse_across_nights_edited_copies_and_first_use_clean(tmp_path: Path, c
     }
     night2 = []
     for i, (name, img) in enumerate(copies.items()):
-        save_jpeg(img, tmp_path / "p" / "B" / name, time="2026:12:03 10:00:00", quality=70)
+        save_jpeg(img, tmp_path / "p" / "B" / name, exif=False, quality=70)  # a re-saved copy: no camera EXIF
         files = [("machine_running", f"B/{name}"), *_shots(tmp_path, f"B{i}", [500 + i])]
         night2.append(order(f"B{i}", "E7", files, day="03"))
     viols = _scan(tmp_path, cfg, "n2", night2, db)

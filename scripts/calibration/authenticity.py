@@ -45,13 +45,13 @@ def _jpeg(img: np.ndarray, q: int) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else img
 
 
-def edits(img: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def edits(img: np.ndarray, rng: np.random.Generator, max_crop: float = 0.05) -> dict[str, np.ndarray]:
     h, w = img.shape
     out: dict[str, np.ndarray] = {}
     out["jpeg"] = _jpeg(img, int(rng.integers(40, 86)))
     k = float(rng.uniform(0.3, 0.8))
     out["resize"] = cv2.resize(img, (max(8, int(w * k)), max(8, int(h * k))), interpolation=cv2.INTER_AREA)
-    c = rng.uniform(0, 0.05, 4)
+    c = rng.uniform(0, max_crop, 4)
     out["crop"] = img[int(h * c[0]):h - int(h * c[1]), int(w * c[2]):w - int(w * c[3])]
     out["bright"] = np.clip(img.astype(np.float32) * rng.uniform(0.75, 1.25), 0, 255).astype(np.uint8)
     m = float(img.mean())

@@ -8,7 +8,8 @@ too). For each order:
    recorded result and findings come back (a rerun after a kill skips what is done).
 2. `check` — reuse (clause 50): each usable photo is looked up among *other* orders' photos: identical
    bytes; 256-bit hash within ``hash_radius``; or, for small crops that move the 256-bit hash, pHash
-   within ``phash_radius`` *and* 256-bit hash within ``crop_gate_radius``. Hashes below the quality floor
+   within ``phash_radius`` *and* 256-bit hash within ``crop_gate_radius`` — this coarse search only for
+   photos without their camera's capture time within the visit (a cropped copy is a re-saved file). Hashes below the quality floor
    (flat, generic pictures) are neither indexed nor searched. The later upload is the false one: the
    finding goes to this order, or — when the match was uploaded later — to that other order. Device
    (clause 43, review): a phone that the history ties to another engineer, only when distinctive.
@@ -24,14 +25,14 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from wocheck import __version__
 from wocheck.config import Config
 from wocheck.history.index import MultiIndexHash
 from wocheck.history.store import HistoryStore, OrderRecord, PhotoRow, StoredPhoto
-from wocheck.inspectors.authenticity import AuthenticityThresholds, thresholds
+from wocheck.inspectors.authenticity import AuthenticityThresholds, capture_time, thresholds
 from wocheck.metrics.hashing import hamming
 from wocheck.paths import models_dir
 from wocheck.records import Finding, InputErrorRecord, Order
@@ -146,7 +147,9 @@ class HistoryChecks:
         if h256 and h64 and quality is not None and int(quality) >= self.th.hash_quality_min:
             q256, q64 = bytes.fromhex(h256), bytes.fromhex(h64)
             near = dict(self.idx256.search(q256, self.th.hash_radius))
-            cropped = {i for i, _ in self.idx64.search(q64, self.th.phash_radius)} - set(near)
+            cropped: set[int] = set()
+            if not self._fresh_from_camera(order, p):
+                cropped = {i for i, _ in self.idx64.search(q64, self.th.phash_radius)} - set(near)
             if near or cropped:
                 for sp in self.store.photos([*near, *cropped]):
                     if sp.order_id == order.order_id or sp.hash256 is None:
@@ -162,6 +165,19 @@ class HistoryChecks:
             return None
         d, _, how, sp = min(cands, key=lambda c: (c[0], c[1]))
         return sp, d, how
+
+    def _fresh_from_camera(self, order: Order, p: PhotoResult) -> bool:
+        """Whether the photo carries its camera's capture time within this visit. A cropped copy is a
+        re-saved file (no EXIF, or the old photo's time): only such photos are searched by the coarse,
+        crop-tolerant hash, whose look-alikes among generic scenes (one form, one nameplate design) are
+        otherwise too many."""
+        if not p.exif or not p.exif.get("present"):
+            return False
+        t, _ = capture_time(p.exif, order)
+        if t is None:
+            return False
+        early = order.times.dispatched - timedelta(hours=self.cfg.limits.capture_before_dispatch_hours)
+        return early <= t <= order.times.closed + timedelta(hours=self.th.clock_future_tolerance_hours)
 
     def _reuse_finding(self, *, slot: str, photo: str, other_order: str, other_photo: str,
                        other_engineer: str | None, other_uploaded: str | None, distance: int, how: str,
