@@ -655,7 +655,12 @@ def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: 
         k = max(1, round(th.stain_warm_smooth_mm * p))
         near_ink = cv2.dilate((rect.norm < th.stain_ink_darker_than).astype(np.uint8),
                               np.ones((2 * round(th.stain_ink_reach_mm * p) + 1,) * 2, np.uint8)) > 0
-        warm = (cv2.blur(rect.warm, (k, k)) < 1.0 - th.stain_warm_drop) & rect.valid & ~rect.print_mask & ~near_ink
+        tint = cv2.blur(rect.warm, (k, k))
+        # beyond the tint's own noise too (low light: strong chroma noise)
+        ref = tint[::3, ::3][(rect.master[::3, ::3] > 230) & rect.valid[::3, ::3] & (rect.norm[::3, ::3] > 0.8)]
+        t_noise = 1.4826 * float(np.median(np.abs(ref - np.median(ref)))) if ref.size else 0.0
+        drop = max(th.stain_warm_drop, th.stain_noise_sigmas * t_noise)
+        warm = (tint < 1.0 - drop) & rect.valid & ~rect.print_mask & ~near_ink
         dark |= ink.open_mask(warm, radius_px=max(1, round(th.stain_warm_min_width_mm * p / 2)))
     small = cv2.resize(dark.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0
     r = max(1, round(th.stain_join_mm * size[0] / layout.page_mm[0]))
