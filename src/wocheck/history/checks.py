@@ -192,6 +192,7 @@ class HistoryChecks:
         same = "相同" if how == "identical_file" else "近似"
         return Finding(
             check="reuse.photo", slot=slot, photo=photo, evidence=evidence,  # type: ignore[arg-type]
+            certain=how != "perceptual_crop",  # the coarse tier's look-alikes go to a reviewer
             confidence=1.0 if how == "identical_file" else (0.97 if how == "perceptual" else 0.9),
             message_zh=f"照片与工单 {other_order} 的照片 {other_photo} {same}（汉明距离 {distance}），重复使用旧照片",
             message_en=f"Photo is the same as {other_photo} of order {other_order} "
