@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libzbar0 tesseract-ocr tesseract-ocr-chi-sim fonts-arphic-ukai fonts-wqy-microhei)
+# chromium: the browser test of the reviewers' report (tests/test_browser_report.py)
+APT_PACKAGES=(libzbar0 tesseract-ocr tesseract-ocr-chi-sim fonts-arphic-ukai fonts-wqy-microhei fonts-dejavu-core chromium)
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 

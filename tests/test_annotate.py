@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from typer.testing import CliRunner
@@ -164,14 +164,28 @@ def test_exif_orientation_display_coordinates(tmp_path: Path) -> None:
     assert _is(out[300, 50], an.RED) and _is(out[300, 250], an.RED)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SMALL: list[DecodedPhoto] = []
+
+
+def _small_photo() -> DecodedPhoto:
+    """A 400x300 photo made once (kept out of Hypothesis' arguments: its repr would be huge)."""
+    if not _SMALL:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            _SMALL.append(_grey_photo(Path(d) / "s.png", (400, 300)))
+    return _SMALL[0]
+
+
+@settings(max_examples=40, deadline=None)
 @given(pts=st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True, width=32),
                               st.floats(allow_nan=True, allow_infinity=True, width=32)), max_size=5),
        kind=st.sampled_from(["box", "polyline", "polygon", "circle"]),
        box=st.one_of(st.none(), st.lists(st.one_of(st.floats(width=32), st.text(max_size=2)), max_size=5)),
        label=st.text(max_size=30))
-def test_any_shape_or_evidence_never_breaks_the_drawing(photo: DecodedPhoto, pts: list[tuple[float, float]],
-                                                       kind: str, box: list[object] | None, label: str) -> None:
+def test_any_shape_or_evidence_never_breaks_the_drawing(pts: list[tuple[float, float]], kind: str,
+                                                       box: list[object] | None, label: str) -> None:
+    photo = _small_photo()
     pts = [(max(-1e6, min(1e6, x)) if np.isfinite(x) else x, max(-1e6, min(1e6, y)) if np.isfinite(y) else y)
            for x, y in pts]  # far outside the photo, but within what OpenCV's int32 coordinates hold
     f = Finding(check="x.y", message_zh=label, message_en=label, evidence={"box_px": box})

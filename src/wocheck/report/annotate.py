@@ -33,6 +33,7 @@ import logging
 import math
 import os
 import threading
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -73,7 +74,7 @@ LEGEND_BG = (248, 248, 248)
 LINE_PER_SIDE = 1 / 450  # stroke width
 LINE_MIN_PX = 2
 FONT_PER_SIDE = 1 / 42  # label text height
-FONT_MIN_PX = 13
+FONT_MIN_PX = 20  # a 640-px thumbnail shown at ~400 px still reads its tags
 LEGEND_FONT_PER_SIDE = 1 / 50
 LEGEND_MAX_ROWS = 12  # further findings are summed up in one "… N more" row
 
@@ -123,7 +124,15 @@ def _font_opens(path: Path) -> bool:
 @lru_cache(maxsize=32)
 def _font(size: int) -> ImageFont.FreeTypeFont | None:
     path = find_cjk_font()
-    return ImageFont.truetype(str(path), size) if path is not None else None
+    if path is None:
+        return None
+    # BASIC layout: CJK and Latin need no shaping, and raqm fails on some inputs.
+    return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control, format and unassigned characters (e.g. from a decoded barcode) as spaces."""
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,7 @@ def _ascii(text: str) -> str:
 
 
 def _text_size(text: str, size: int) -> tuple[int, int]:
+    text = _printable(text)
     font = _font(size)
     if font is None:
         scale = size / 30
@@ -191,10 +201,10 @@ class _Canvas:
             y0 = int(y) if above else 0
         y0 = int(min(max(0, y0), max(0, h_img - h)))
         cv2.rectangle(self.img, (x0, y0), (x0 + w, y0 + h), bg, thickness=-1)
-        self.texts.append((x0 + pad, y0 + pad, text, size, WHITE))
+        self.texts.append((x0 + pad, y0 + pad, _printable(text), size, WHITE))
 
     def text(self, x: int, y: int, text: str, size: int, color: tuple[int, int, int]) -> None:
-        self.texts.append((x, y, text, size, color))
+        self.texts.append((x, y, _printable(text), size, color))
 
     def finish(self) -> BgrImage:
         if not self.texts:
