@@ -56,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     misses: list[str] = []
     alarms: list[str] = []
     for night in manifest["nights"]:
-        d = args.fixture_dir / night["dir"]
         res = out / f"night{night['night']}"
         run_scan(ScanSettings(orders_path=args.fixture_dir / night["orders"], photo_root=args.fixture_dir /
                               night["photos"], out_dir=res, workers=1, db_path=db), cfg)

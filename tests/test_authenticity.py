@@ -20,7 +20,7 @@ import pytest
 
 from _authenticity_synth import order, save_jpeg, scene, wall, write_orders
 from wocheck.config import Config
-from wocheck.inspectors.authenticity import check_capture, editor_match, editor_patterns, hash_photo
+from wocheck.inspectors.authenticity import editor_match, editor_patterns, hash_photo
 from wocheck.inspectors.base import PhotoContext
 from wocheck.io.images import load_photo
 from wocheck.metrics.geo import gcj02_to_bd09, wgs84_to_gcj02
@@ -109,8 +109,9 @@ def test_editor_list_examples_both_ways(cfg: Config) -> None:
     assert editor_match(None, pats) is None
 
 
-@pytest.mark.parametrize(("software", "flagged"), [("GIMP 2.8.16", True), ("ELS-AN00 4.0.0.120(C00E115R2P8)", False),
-                                                   ("MIUI Camera", False), ("16.1.2", False), ("MeituXiuXiu 9.5", True)])
+@pytest.mark.parametrize(("software", "flagged"), [
+    ("GIMP 2.8.16", True), ("ELS-AN00 4.0.0.120(C00E115R2P8)", False), ("MIUI Camera", False), ("16.1.2", False),
+    ("MeituXiuXiu 9.5", True)])
 def test_editor_software_rule(tmp_path: Path, cfg: Config, software: str, flagged: bool) -> None:
     assert ("exif.editor_software" in _order_with(tmp_path, cfg, software=software)) == flagged
 
@@ -177,7 +178,11 @@ def test_reuse_across_nights_edited_copies_and_first_use_clean(tmp_path: Path, c
     assert _reuse(viols) == sorted((f"B{i}", f"B/{n}", "A1") for i, n in enumerate(copies))
     ev = next(v for v in viols if v["check"] == "reuse.photo")
     assert ev["clause"] == 50 and ev["verdict"] == "violation"
-    assert ev["evidence"]["other_photo"] == "A1/0.jpg" and ev["evidence"]["distance_bits"] <= ev["evidence"]["radius_bits"]
+    assert ev["evidence"]["other_photo"] == "A1/0.jpg"
+    assert ev["evidence"]["distance_bits"] <= ev["evidence"]["radius_bits"]
+    verdicts = {v["photo"]: v["verdict"] for v in viols if v["check"] == "reuse.photo"}
+    assert verdicts["B/resized.jpg"] == verdicts["B/brighter.jpg"] == "violation"  # the fine 256-bit tier
+    assert verdicts["B/cropped.jpg"] in ("violation", "review")
 
 
 def test_same_photo_twice_in_one_order_is_not_reuse(tmp_path: Path, cfg: Config) -> None:
@@ -218,7 +223,8 @@ def test_device_with_serial_of_another_engineer_goes_to_review(tmp_path: Path, c
 def test_make_model_alone_needs_many_orders_of_one_other_engineer(tmp_path: Path, cfg: Config) -> None:
     db = tmp_path / "h.sqlite"
     need = 20  # device_min_other_orders in models/thresholds/authenticity.toml
-    few = [order(f"A{i}", "E1", _shots(tmp_path, f"A{i}", [100 + i], make="RareCo", model="R1")) for i in range(need - 1)]
+    few = [order(f"A{i}", "E1", _shots(tmp_path, f"A{i}", [100 + i], make="RareCo", model="R1"))
+           for i in range(need - 1)]
     _scan(tmp_path, cfg, "n1", few, db)
     probe = order("P", "E2", _shots(tmp_path, "P", [900], make="RareCo", model="R1"))
     assert not [v for v in _scan(tmp_path, cfg, "n2", [probe], db) if v["check"] == "device.other_engineer"]

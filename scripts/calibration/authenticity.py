@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import itertools
 import re
 import sys
@@ -107,13 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"photos {len(hashes)} (quality < {QUALITY_MIN}: {len(low)}), negative pairs {len(neg)}")
     for name, v in pos.items():
         a = np.array(v)
-        print(f"  edit {name:9s} n={len(a):4d} median {np.median(a):5.1f}  p99 {np.percentile(a, 99):5.1f}  max {a.max()}")
+        print(f"  edit {name:9s} n={len(a):4d} median {np.median(a):5.1f}  "
+              f"p99 {np.percentile(a, 99):5.1f}  max {a.max()}")
     print(f"unrelated pairs: min {neg.min()}  p0.1 {np.percentile(neg, 0.1):.0f}  median {np.median(neg):.0f}")
     print(f"radius {radius}: positives kept {float((allpos <= radius).mean()):.4f}, "
           f"unrelated pairs within it {fp:.5f} (quality ≥ {QUALITY_MIN}), {fp_all:.5f} (all qualities)")
     if args.write:
         OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(f"""# Reuse search and EXIF plausibility (src/wocheck/inspectors/authenticity.py, AuthenticityThresholds).
+        OUT.write_text(f"""# Reuse search and EXIF plausibility (AuthenticityThresholds, inspectors/authenticity.py).
 hash_radius = {radius}              # bits of 256: same picture within this distance
 hash_quality_min = {QUALITY_MIN}         # hashes of flatter photos are not indexed nor searched
 phash_radius = {PHASH_RADIUS}             # crop tier: 64-bit pHash within this (of 64) …

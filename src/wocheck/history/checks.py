@@ -9,7 +9,8 @@ too). For each order:
 2. `check` — reuse (clause 50): each usable photo is looked up among *other* orders' photos: identical
    bytes; 256-bit hash within ``hash_radius``; or, for small crops that move the 256-bit hash, pHash
    within ``phash_radius`` *and* 256-bit hash within ``crop_gate_radius`` — this coarse search only for
-   photos without their camera's capture time within the visit (a cropped copy is a re-saved file). Hashes below the quality floor
+   photos without their camera's capture time within the visit (a cropped copy is a re-saved file), and
+   its findings go to review. Hashes below the quality floor
    (flat, generic pictures) are neither indexed nor searched. The later upload is the false one: the
    finding goes to this order, or — when the match was uploaded later — to that other order. Device
    (clause 43, review): a phone that the history ties to another engineer, only when distinctive.
@@ -95,7 +96,8 @@ class HistoryChecks:
         from wocheck.pipeline.work import OrderResult
 
         stored = self.store.get_order(order.order_id)
-        if stored is None or stored.fingerprint != order_fingerprint(order) or stored.config_fingerprint != self.config_fp:
+        if (stored is None or stored.fingerprint != order_fingerprint(order)
+                or stored.config_fingerprint != self.config_fp):
             return None
         photos = tuple(_photo_result(p) for p in stored.photos)
         findings = tuple(Finding.model_validate_json(js) for js in stored.findings_json)
@@ -230,7 +232,8 @@ class HistoryChecks:
                            f"在历史记录中属于其他工程师（{names}），疑似代拍",
                 message_en=f"The camera ({make or ''} {model or ''}{' serial ' + serial if serial else ''}) "
                            f"belongs to another engineer in the history ({names}): photos taken by someone else?",
-                hint_zh="由本单工程师本人在现场拍摄并上传", hint_en="The order's engineer takes and uploads the photos"))
+                hint_zh="由本单工程师本人在现场拍摄并上传",
+                hint_en="The order's engineer takes and uploads the photos"))
         return out
 
     # -- recording ---------------------------------------------------------------------------------

@@ -176,7 +176,8 @@ def check_capture(order: Order, cfg: Config, photos: tuple[PhotoResult, ...]) ->
                 evidence={"software": p.exif.get("software"), "matched": editor},
                 message_zh=f"照片经图片编辑软件处理（{p.exif.get('software')}）",
                 message_en=f"Photo was saved by an image editor ({p.exif.get('software')})",
-                hint_zh="上传手机相机直接拍摄的原始照片，不要编辑", hint_en="Upload the camera's original photo, unedited"))
+                hint_zh="上传手机相机直接拍摄的原始照片，不要编辑",
+                hint_en="Upload the camera's original photo, unedited"))
     if early:
         p, t, assumed = min(early, key=lambda e: e[1])
         hours = (dispatched - t).total_seconds() / 3600.0
