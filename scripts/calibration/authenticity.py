@@ -39,6 +39,7 @@ MARGIN_BITS = 4
 # fixtures' look-alike nameplates/forms (unrelated pairs at 62-80 bits); its findings go to review.
 PHASH_RADIUS = 10
 CROP_GATE = 68
+TEMPLATE_RADIUS = 20
 RADIUS_CAP = 31
 QUALITY_MIN = 50  # PDQ's published floor ("drop quality <= 49"); reported against this set below
 
@@ -118,6 +119,8 @@ hash_radius = {radius}              # bits of 256: same picture within this dist
 hash_quality_min = {QUALITY_MIN}         # hashes of flatter photos are not indexed nor searched
 phash_radius = {PHASH_RADIUS}             # crop tier: 64-bit pHash within this (of 64) …
 crop_gate_radius = {CROP_GATE}         # … and 256-bit hash within this; only photos without camera time in the visit
+template_slots = ["service_form", "code_label"]  # one printed design: look-alikes, so a stricter radius
+template_radius = {TEMPLATE_RADIUS}          # set by hand: fixture nameplates of different machines at 30 bits
 clock_valid_from = 2012-01-01   # earlier EXIF times are reset clocks (1970, 1980, 2000 defaults): no evidence
 clock_future_tolerance_hours = 24.0  # capture later than closed + this: wrong clock, no evidence
 device_min_other_orders = 20    # make+model without serial: only when tied to one other engineer this often

@@ -148,9 +148,11 @@ class HistoryChecks:
         quality = p.data.get("hash_quality")
         if h256 and h64 and quality is not None and int(quality) >= self.th.hash_quality_min:
             q256, q64 = bytes.fromhex(h256), bytes.fromhex(h64)
-            near = dict(self.idx256.search(q256, self.th.hash_radius))
+            template = p.slot in self.th.template_slots
+            radius = self.th.template_radius if template else self.th.hash_radius
+            near = dict(self.idx256.search(q256, radius))
             cropped: set[int] = set()
-            if not self._fresh_from_camera(order, p):
+            if not template and not self._fresh_from_camera(order, p):
                 cropped = {i for i, _ in self.idx64.search(q64, self.th.phash_radius)} - set(near)
             if near or cropped:
                 for sp in self.store.photos([*near, *cropped]):
@@ -158,7 +160,7 @@ class HistoryChecks:
                         continue
                     d = near.get(sp.photo_id)
                     if d is not None:
-                        cands.append((d, sp.photo_id, "perceptual", sp))
+                        cands.append((d, sp.photo_id, "perceptual_template" if template else "perceptual", sp))
                     else:
                         d = hamming(q256, sp.hash256)
                         if d <= self.th.crop_gate_radius:
@@ -184,7 +186,8 @@ class HistoryChecks:
     def _reuse_finding(self, *, slot: str, photo: str, other_order: str, other_photo: str,
                        other_engineer: str | None, other_uploaded: str | None, distance: int, how: str,
                        exif_present: bool | None) -> Finding:
-        radius = self.th.hash_radius if how != "perceptual_crop" else self.th.crop_gate_radius
+        radius = {"perceptual_crop": self.th.crop_gate_radius,
+                  "perceptual_template": self.th.template_radius}.get(how, self.th.hash_radius)
         evidence: dict[str, Any] = {
             "other_order_id": other_order, "other_photo": other_photo, "other_engineer_id": other_engineer,
             "other_uploaded_at": other_uploaded, "match": how, "distance_bits": distance,

@@ -30,7 +30,7 @@ from wocheck.inspectors.base import InspectorOutput, PhotoContext
 from wocheck.metrics.geo import haversine_km, to_wgs84
 from wocheck.metrics.hashing import dct256, phash64, quality_score
 from wocheck.paths import models_dir
-from wocheck.records import Finding, Order
+from wocheck.records import Finding, Order, Slot
 
 if TYPE_CHECKING:
     from wocheck.io.images import DecodedPhoto
@@ -51,6 +51,11 @@ class AuthenticityThresholds(BaseModel):
     # hash within ``crop_gate_radius`` (unrelated photos lie around 128).
     phash_radius: int = Field(10, ge=0, le=11)
     crop_gate_radius: int = Field(80, ge=0, le=128)
+    # Slots whose photos share one printed design (the service form, the nameplate): different photos of
+    # them lie closer together, so they match only within ``template_radius`` and never by the crop tier.
+    # A reused form or nameplate photo is also caught by its content (another customer, another SN).
+    template_slots: tuple[Slot, ...] = (Slot.service_form, Slot.code_label)
+    template_radius: int = Field(20, ge=0, le=47)
     # Hashes of lower quality (0 flat … 100 busy; PDQ's image-domain metric) are neither indexed nor
     # searched: flat images (a blank wall, a covered lens) hash alike without being the same photo.
     hash_quality_min: int = Field(50, ge=0, le=100)
