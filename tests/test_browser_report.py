@@ -276,6 +276,7 @@ def test_report_in_chromium(tmp_path: Path, browser: tuple[Page, Cdp, Path]) -> 
     while not wait_for() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert (downloads / name).read_text(encoding="utf-8") == text
+    _penalty_takes_the_decisions(night.outcomes, downloads / name, tmp_path)
 
     # Decisions survive a reload (localStorage); English toggle.
     page.goto(index.as_uri())
@@ -286,3 +287,21 @@ def test_report_in_chromium(tmp_path: Path, browser: tuple[Page, Cdp, Path]) -> 
     page.select("#f-verdict", "undecided")
     assert page.rows() == ["WO_B"]  # WO_A and the crafted order are decided
     _no_harm(page, cdp)
+
+
+def _penalty_takes_the_decisions(outcomes: list[Any], decisions: Path, tmp: Path) -> None:
+    """`wocheck penalty --decisions FILE` reads the export: confirmed reviews are charged, dismissed not."""
+    from typer.testing import CliRunner
+
+    from wocheck.cli import app
+
+    viol = tmp / "violations.jsonl"
+    viol.write_text("".join(json.dumps(v.to_json_dict(), ensure_ascii=False) + "\n"
+                            for o in outcomes for v in o.violations), encoding="utf-8")
+    res = CliRunner().invoke(app, ["penalty", str(viol), "--format", "json", "--decisions", str(decisions)])
+    assert res.exit_code in (0, 1), res.output  # 1: WO_B's reviews still await a decision
+    doc = json.loads(res.stdout)
+    charged = {(c["order_id"], c["clause"]) for party in doc["parties"] if party["role"] == "contractor"
+               for c in party["charges"]}
+    assert ("WO_A", 46) in charged  # confirmed in the page
+    assert (EVIL_ID, 50) not in charged and ("WO_B", 44) not in charged  # dismissed / undecided

@@ -73,7 +73,8 @@ def _v(order: Order, clause: int, check: str, verdict: str, *, photo: str | None
     return Violation(order_id=order.order_id, clause=clause, check=check, verdict=verdict,  # type: ignore[arg-type]
                      confidence=0.95, slot=slot, photo=photo, evidence=ev, message_zh=zh, message_en=en,
                      hint_zh="重拍", hint_en="retake", engineer_id=order.engineer.id,
-                     contractor_id=order.contractor.id if order.contractor else None)
+                     contractor_id=order.contractor.id if order.contractor else None,
+                     closed_at=order.times.closed)
 
 
 def _outcome(order: Order, photos: list[PhotoResult], vs: list[Violation],
