@@ -360,3 +360,16 @@ def test_scan_writes_summary_and_report(tmp_path: Path, workers: str) -> None:
     doc = page_data(out / "report" / "index.html")
     assert [o["id"] for o in doc["orders"]] == ["WO_S1"]  # type: ignore[attr-defined]
     assert (out / "report" / doc["orders"][0]["p"][0]["thumb"]).is_file()  # type: ignore[index]
+
+
+def test_a_drawing_crash_costs_the_thumbnail_not_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wocheck.report import annotate
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("drawing bug")
+
+    monkeypatch.setattr(annotate, "render_annotated", boom)
+    night = make_night(tmp_path, fillers=0)
+    doc = page_data(build(night))
+    photos = [ph for o in doc["orders"] for ph in o["p"]]  # type: ignore[attr-defined]
+    assert photos and all(ph["thumb"] is None and ph["href"] for ph in photos)

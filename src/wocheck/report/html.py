@@ -126,6 +126,9 @@ def draw_thumb(task: ThumbTask) -> bool:
     except PhotoError as e:
         log.warning("thumbnail of %s not drawn: %s", task.source, e.reason_en)
         return False
+    except Exception:  # a drawing bug costs this thumbnail (the page links the photo), never the report
+        log.exception("thumbnail of %s not drawn", task.source)
+        return False
     write_bytes_atomic(task.dest, encode_image(img, "jpeg", jpeg_quality=THUMB_JPEG_QUALITY))
     return True
 
