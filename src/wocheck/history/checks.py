@@ -27,12 +27,14 @@ import json
 import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wocheck import __version__
 from wocheck.config import Config
 from wocheck.history.index import MultiIndexHash
 from wocheck.history.store import HistoryStore, OrderRecord, PhotoRow, StoredPhoto
+from wocheck.io.photos import PathRefused, resolve_photo
 from wocheck.inspectors.authenticity import AuthenticityThresholds, capture_time, thresholds
 from wocheck.metrics.hashing import hamming
 from wocheck.paths import models_dir
@@ -44,8 +46,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def order_fingerprint(order: Order) -> str:
-    return hashlib.sha256(order.model_dump_json(by_alias=True).encode("utf-8")).hexdigest()
+def order_fingerprint(order: Order, photo_root: Path | None = None) -> str:
+    """The record and, under ``photo_root``, the state of each photo file (real path, size, mtime).
+
+    A rerun replays an order only when this is unchanged: a photo uploaded again, replaced, or looked for
+    under another photo root makes the order checked again.
+    """
+    h = hashlib.sha256(order.model_dump_json(by_alias=True).encode("utf-8"))
+    if photo_root is not None:
+        for ref in order.photos:
+            target = resolve_photo(photo_root, ref.file)
+            if isinstance(target, PathRefused):
+                h.update(f"\0{ref.file}\0{target.kind}".encode())
+                continue
+            st = target.stat()
+            h.update(f"\0{target}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return h.hexdigest()
 
 
 def config_fingerprint(cfg: Config) -> str:
@@ -70,9 +86,10 @@ def _when(ts: str | None) -> datetime | None:
 
 
 class HistoryChecks:
-    def __init__(self, store: HistoryStore, cfg: Config) -> None:
+    def __init__(self, store: HistoryStore, cfg: Config, photo_root: Path | None = None) -> None:
         self.store = store
         self.cfg = cfg
+        self.photo_root = photo_root
         self.th: AuthenticityThresholds = thresholds(cfg)
         self.config_fp = config_fingerprint(cfg)
         self.idx256 = MultiIndexHash(256)
@@ -96,7 +113,7 @@ class HistoryChecks:
         from wocheck.pipeline.work import OrderResult
 
         stored = self.store.get_order(order.order_id)
-        if (stored is None or stored.fingerprint != order_fingerprint(order)
+        if (stored is None or stored.fingerprint != order_fingerprint(order, self.photo_root)
                 or stored.config_fingerprint != self.config_fp):
             return None
         photos = tuple(_photo_result(p) for p in stored.photos)
@@ -257,7 +274,7 @@ class HistoryChecks:
                 captured_at=exif.get("captured_at"), uploaded_by=ref.uploaded_by if ref else None,
                 uploaded_at=_iso(ref.uploaded_at) if ref else None, result_json=_photo_json(p)))
         rec = OrderRecord(
-            order_id=order.order_id, fingerprint=order_fingerprint(order),
+            order_id=order.order_id, fingerprint=order_fingerprint(order, self.photo_root),
             order_json=order.model_dump_json(by_alias=True), engineer_id=order.engineer.id,
             contractor_id=order.contractor.id if order.contractor else None,
             dispatched_at=order.times.dispatched.isoformat(), closed_at=order.times.closed.isoformat(),

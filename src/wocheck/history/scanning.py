@@ -28,10 +28,10 @@ class ScanHistory:
         self.store = checks.store
 
     @classmethod
-    def open(cls, location: str | Path, cfg: Config) -> ScanHistory:
+    def open(cls, location: str | Path, cfg: Config, photo_root: Path | None = None) -> ScanHistory:
         store = open_store(location)
         try:
-            return cls(HistoryChecks(store, cfg))
+            return cls(HistoryChecks(store, cfg, photo_root))
         except BaseException:
             store.close()
             raise

@@ -48,13 +48,14 @@ class ScanSummary:
     input_errors: int = 0
     violations: int = 0
     reviews: int = 0
+    replayed: int = 0  # orders the history already held unchanged: results replayed, not recomputed
     by_clause: Counter[tuple[int, str]] = field(default_factory=Counter)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
         out = [f"orders {self.orders} (flagged {self.orders_flagged}), photos {self.photos}, "
                f"violations {self.violations}, reviews {self.reviews}, input errors {self.input_errors}, "
-               f"{self.seconds:.1f} s"]
+               f"replayed from history {self.replayed}, {self.seconds:.1f} s"]
         for (clause, verdict), n in sorted(self.by_clause.items()):
             out.append(f"  clause {clause} {verdict}: {n}")
         return out
@@ -83,7 +84,7 @@ def _open_history(settings: ScanSettings, cfg: Config) -> ScanHistory | None:
     from wocheck.history.scanning import ScanHistory
     from wocheck.history.store import default_db_path
 
-    return ScanHistory.open(settings.db_path or default_db_path(), cfg)
+    return ScanHistory.open(settings.db_path or default_db_path(), cfg, settings.photo_root)
 
 
 def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
@@ -123,6 +124,7 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
         for err in result.input_errors:
             errors_out.write(err.to_json_dict())
         summary.orders += 1
+        summary.replayed += replayed
         summary.photos += len(result.photos)
         summary.input_errors += len(result.input_errors)
         summary.orders_flagged += bool(outcome.violations)
