@@ -110,7 +110,10 @@ def scan(
     out: Annotated[Path, typer.Option("--out", help="Output folder.", file_okay=False)],
     photos: Annotated[Path | None, typer.Option("--photos", help="Photo root; default the orders file's folder.",
                                                 file_okay=False)] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="History database (SQLite file).", dir_okay=False)] = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", dir_okay=False,
+        help="History database (SQLite file) kept across nights; default $WOCHECK_DB, "
+             "else ~/.local/share/wocheck/history.sqlite.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Worker processes; 0 = all cores.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     config: ConfigOpt = None,
