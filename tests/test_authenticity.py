@@ -280,6 +280,8 @@ def test_two_scans_at_once_on_one_database(tmp_path: Path) -> None:
     write_orders(tmp_path / "a.jsonl", a)
     write_orders(tmp_path / "b.jsonl", b)
     procs = [_cli_scan(tmp_path, "a", db), _cli_scan(tmp_path, "b", db)]
+    for p in procs:  # both ended before any assertion, so a failure leaves no scan running
+        p.wait(timeout=240)
     for p, name in zip(procs, "ab", strict=True):
         _finish(p, tmp_path, name)
     assert _integrity(db) == ("ok", 16, 32, 0)
