@@ -6,12 +6,13 @@ import faulthandler
 import os
 import signal
 import time
+from pathlib import Path
 
 from wocheck.inspectors.base import InspectorOutput, PhotoContext
 
 
 def faulty(photo: object, ctx: PhotoContext) -> InspectorOutput:
-    name = os.path.basename(ctx.file)
+    name = Path(ctx.file).name
     if "segv" in name:
         faulthandler.disable()  # pytest's faulthandler would print this deliberate crash's traceback
         os.kill(os.getpid(), signal.SIGSEGV)  # what a fault in a native engine does to its process

@@ -194,8 +194,9 @@ def test_scan_clean_night_exit_0(tmp_path: Path) -> None:
 
     text = default_config_path().read_text(encoding="utf-8")
     text = text.replace('repair = ["service_form", "machine_running", "code_label"]', "repair = []")
+    layout = default_config_path().parent / "forms/nvk-service-form-v1.json"
     text = text.replace('layouts = { "NVK-SF" = "forms/nvk-service-form-v1.json" }',
-                        f'layouts = {{ "NVK-SF" = "{default_config_path().parent / "forms/nvk-service-form-v1.json"}" }}')
+                        f'layouts = {{ "NVK-SF" = "{layout}" }}')
     cfg.write_text(text, encoding="utf-8")
     res = runner.invoke(app, ["scan", str(orders), "--photos", str(photos), "--out", str(tmp_path / "o2"),
                               "--workers", "1", "--quiet", "--config", str(cfg)])

@@ -34,8 +34,8 @@ from wocheck import __version__
 from wocheck.config import Config
 from wocheck.history.index import MultiIndexHash
 from wocheck.history.store import HistoryStore, OrderRecord, PhotoRow, StoredPhoto
-from wocheck.io.photos import PathRefused, resolve_photo
 from wocheck.inspectors.authenticity import AuthenticityThresholds, capture_time, thresholds
+from wocheck.io.photos import PathRefused, resolve_photo
 from wocheck.metrics.hashing import hamming
 from wocheck.paths import models_dir
 from wocheck.records import Finding, InputErrorRecord, Order
