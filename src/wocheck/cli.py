@@ -13,6 +13,7 @@ import typer
 
 from wocheck import __version__
 from wocheck.errors import ExitCode, WocheckError
+from wocheck.records import Slot
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="wocheck: work-order photo and record compliance checker (rulebook clauses 42-50).")
@@ -31,16 +32,6 @@ class CheckFormat(StrEnum):
 class PenaltyFormat(StrEnum):
     csv = "csv"
     json = "json"
-
-
-class SlotName(StrEnum):
-    service_form = "service_form"
-    pipeline_45 = "pipeline_45"
-    install_env = "install_env"
-    machine_running = "machine_running"
-    machine_overall = "machine_overall"
-    fault_part = "fault_part"
-    code_label = "code_label"
 
 
 _state = {"verbose": False}
@@ -139,7 +130,7 @@ def scan(
 @app.command()
 def inspect(
     photo: Annotated[list[Path], typer.Argument(help="Photo file(s).", dir_okay=False)],
-    slot: Annotated[SlotName, typer.Option("--slot", help="Which slot the photo is for.")],
+    slot: Annotated[Slot, typer.Option("--slot", help="Which slot the photo is for.")],
     fmt: Annotated[CheckFormat, typer.Option("--format", help="json (one object a line) or text.")] =
     CheckFormat.json,
     annotate: Annotated[Path | None, typer.Option(
@@ -148,10 +139,9 @@ def inspect(
 ) -> None:
     """Each photo's measurements and findings (JSON, one object a line)."""
     from wocheck import api
-    from wocheck.records import Slot
 
     try:
-        docs = api.inspect_photos(photo, Slot(slot.value), cfg=_config(config), annotate=annotate)
+        docs = api.inspect_photos(photo, slot, cfg=_config(config), annotate=annotate)
     except WocheckError as e:
         raise _fail(e) from None
     for doc in docs:
