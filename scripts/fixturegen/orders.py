@@ -809,6 +809,7 @@ class NightPlanner:
                 hard.append("extra_photo_in_slot")
 
         # -- reuse: one scene photo of this order is an earlier order's photo, re-encoded, resized, cropped
+        reused: tuple[PhotoPlan, PhotoPlan] | None = None  # (the copy, its source photo)
         if reuse_src is not None:
             rname = "reuse.same_night" if "reuse.same_night" in names else "reuse.cross_night"
             marked = {d.photo for d in defects}
@@ -818,6 +819,7 @@ class NightPlanner:
             if pair is not None:
                 src_photo, target = pair
                 target.reuse_of = (reuse_src.night, src_photo.file)
+                reused = (target, src_photo)
                 target.content = "reuse"
                 reuse_src.hard_cases.append("first_use_of_reused_photo")
                 add(rname, slot=target.slot, photo=target.file, source_order=reuse_src.record["order_id"],
@@ -910,6 +912,14 @@ class NightPlanner:
                 p.uploaded_at = (completed + timedelta(hours=float(rng.uniform(19.5, 21)))).replace(microsecond=0)
             closed = max(closed, form_photos[0].uploaded_at + timedelta(minutes=3))
             hard.append("form_uploaded_20h")
+        if reused is not None and reuse_src is not None:
+            # The later upload is the false one (contract, clause 50): the copy goes up after its source
+            # order's last upload and closing, even when both orders fall on one night.
+            copy, src_photo = reused
+            src_closed = datetime.fromisoformat(reuse_src.record["times"]["closed"])
+            src_last = max(src_closed, src_photo.uploaded_at or src_closed)
+            if copy.uploaded_at is None or copy.uploaded_at <= src_last:
+                copy.uploaded_at = (src_last + timedelta(minutes=float(rng.uniform(1, 6)))).replace(microsecond=0)
         for p in photos:  # nothing uploaded after closing
             if p.uploaded_at is not None and p.uploaded_at > closed:
                 closed = p.uploaded_at + timedelta(minutes=2)
