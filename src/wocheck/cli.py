@@ -106,6 +106,11 @@ def scan(
         help="History database (SQLite file) kept across nights; default $WOCHECK_DB, "
              "else ~/.local/share/wocheck/history.sqlite.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Worker processes; 0 = all cores.")] = 0,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", metavar="ADDRESS|local",
+        help="Run the checks on a Dask cluster: a scheduler address (tcp://HOST:8786), or 'local' to start "
+             "--workers Dask worker processes here. Every worker must see the photos at the same --photos "
+             "path. Needs the 'cluster' extra (pip install 'wocheck[cluster]').")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -115,7 +120,7 @@ def scan(
     from wocheck.pipeline.scan import ScanSettings
 
     settings = ScanSettings(orders_path=orders, photo_root=photos or orders.resolve().parent, out_dir=out,
-                            workers=workers or default_workers(), db_path=db,
+                            workers=workers or default_workers(), db_path=db, cluster=cluster,
                             progress=not quiet and sys.stderr.isatty())
     try:
         summary = api.scan(settings, _config(config))

@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +37,7 @@ class ScanSettings:
     out_dir: Path
     workers: int = 1
     db_path: Path | None = None
+    cluster: str | None = None  # a Dask scheduler address or "local"; None: the local process pool
     progress: bool = False
 
 
@@ -85,6 +86,17 @@ def _open_history(settings: ScanSettings, cfg: Config) -> ScanHistory | None:
     from wocheck.history.store import default_db_path
 
     return ScanHistory.open(settings.db_path or default_db_path(), cfg, settings.photo_root)
+
+
+def _executor(settings: ScanSettings) -> Callable[[Iterable[tuple[Order, int]], Config, Path, int],
+                                                  Iterator[OrderResult]]:
+    """The local process pool, or the Dask cluster that ``settings.cluster`` names."""
+    if settings.cluster is None:
+        return run_orders
+    from wocheck.pipeline.cluster import run_orders_on_cluster
+
+    cluster = settings.cluster
+    return lambda items, cfg, root, workers: run_orders_on_cluster(items, cfg, root, cluster, workers)
 
 
 def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
@@ -155,7 +167,7 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
     try:
         with JsonlWriter(out / "violations.jsonl") as viol_out, \
                 JsonlWriter(out / "input_errors.jsonl") as errors_out:
-            for result in run_orders(pending(), cfg, settings.photo_root, settings.workers):
+            for result in _executor(settings)(pending(), cfg, settings.photo_root, settings.workers):
                 handle(result, replayed=False)
         status = "completed"
     finally:

@@ -1,0 +1,172 @@
+"""Running the per-order work on a Dask distributed cluster (``wocheck scan --cluster``).
+
+The parent sends each order to a running Dask scheduler (``--cluster tcp://HOST:8786``) or to a
+`distributed.LocalCluster` of worker processes it starts on this machine (``--cluster local``). Workers
+read the photos from ``photo_root``, a path every worker sees (a shared filesystem); only the results
+travel back. As with the local executor, results come back in input order through a bounded window, and
+only the parent writes files and the history.
+
+The config travels once: it is scattered to every worker (broadcast) and each task refers to it. Each
+worker process restores the parent's inspector registry and limits OpenCV's threads once, on its first
+task (cached per process), so a cluster started with no knowledge of wocheck runs exactly the parent's
+inspectors.
+
+Faults: a worker that dies mid-task costs only time, since the scheduler gives its tasks to another
+worker; a task that raises is retried (``retries``). An order whose task still fails (the scheduler gave
+up on it after it killed ``distributed.scheduler.allowed-failures`` workers) or that gives no result
+within ``limits.order_timeout_seconds`` is redone photo by photo, each photo a task of its own; a photo
+that fails again is marked "not inspected", as the local executor does. A hung task can't be killed
+from outside a Dask worker: it keeps its worker thread until the worker is restarted.
+
+`distributed` is an optional dependency (the ``cluster`` extra), imported only here and only when a
+cluster is asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wocheck.config import Config
+from wocheck.errors import WocheckError
+from wocheck.pipeline import registry
+from wocheck.pipeline.executor import _limit_threads
+from wocheck.pipeline.work import OrderResult, PhotoResult, crashed_photo, finish_order, process_order, process_photo
+from wocheck.records import Order
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+log = logging.getLogger(__name__)
+
+LOCAL = "local"  # the --cluster value that starts a LocalCluster on this machine
+TASK_RETRIES = 2  # a task that raises is run again this many times (a worker that dies is not counted)
+WINDOW_PER_THREAD = 4  # orders in flight per worker thread, as the local executor keeps per process
+CONNECT_TIMEOUT_SECONDS = 30.0  # how long to wait for the scheduler before giving up
+
+_restored: registry.Snapshot | None = None  # the snapshot this worker process last restored
+
+
+class ClusterError(WocheckError):
+    """The cluster can't be used: `distributed` missing, or the scheduler unreachable."""
+
+
+def _prepare(inspectors: registry.Snapshot) -> None:
+    """Make this worker process run the parent's inspectors, with one OpenCV thread; once per process."""
+    global _restored
+    if _restored != inspectors:
+        _limit_threads()
+        registry.restore(inspectors)
+        _restored = inspectors
+
+
+def _run_order(order: Order, line: int, cfg: Config, photo_root: str, inspectors: registry.Snapshot) -> OrderResult:
+    """The task for one order, run on a worker."""
+    _prepare(inspectors)
+    return process_order(order, cfg, Path(photo_root), line=line)
+
+
+def _run_photo(index: int, order: Order, cfg: Config, photo_root: str,
+               inspectors: registry.Snapshot) -> PhotoResult:
+    """The task for one photo of an order that failed as a whole, run on a worker."""
+    _prepare(inspectors)
+    return process_photo(order.photos[index], order, cfg, Path(photo_root))
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as e:
+        raise ClusterError("--cluster needs the Dask distributed package: pip install 'wocheck[cluster]'") from e
+    return distributed
+
+
+def _connect(stack: ExitStack, cluster: str, workers: int, connect_timeout: float) -> Client:
+    """A client of the scheduler at ``cluster``, or of a LocalCluster of ``workers`` processes it starts."""
+    distributed = _import_distributed()
+    if not log.isEnabledFor(logging.INFO):  # Dask logs every start and stop at INFO; keep stderr quiet unless -v
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    try:
+        if cluster == LOCAL:
+            local = stack.enter_context(distributed.LocalCluster(
+                n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None,
+                # no dashboard; its HTTP server on a free port, never a clash with another cluster's 8787
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}))
+            return stack.enter_context(distributed.Client(local))
+        return stack.enter_context(distributed.Client(cluster, timeout=connect_timeout))
+    except (OSError, TimeoutError) as e:
+        raise ClusterError(f"can't reach the Dask scheduler at {cluster}: {e}; start it with `dask scheduler` "
+                           f"(and workers with `dask worker {cluster}`), or use --cluster local") from e
+
+
+def _threads(client: Client) -> int:
+    return max(1, sum(client.nthreads().values()))
+
+
+def run_orders_on_cluster(items: Iterable[tuple[Order, int]], cfg: Config, photo_root: Path, cluster: str,
+                          workers: int = 1, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+                          ) -> Iterator[OrderResult]:
+    """Yield each order's result in input order, computed on a Dask cluster.
+
+    ``cluster``: a scheduler address (``tcp://host:8786``) or ``"local"`` for a LocalCluster of ``workers``
+    processes (``workers`` is ignored for a scheduler address: its workers are whatever joined it).
+    ``photo_root`` must be the same path on every worker. Raises `ClusterError` if the cluster can't be used.
+    """
+    timeout = cfg.limits.order_timeout_seconds
+    root = str(Path(photo_root).resolve())
+    inspectors = registry.snapshot()
+    with ExitStack() as stack:
+        client = _connect(stack, cluster, workers, connect_timeout)
+        cfg_ref = client.scatter(cfg, broadcast=True)
+        window_size = _threads(client) * WINDOW_PER_THREAD
+        log.info("cluster %s: %d worker thread(s), %d orders in flight", cluster, _threads(client), window_size)
+        window: deque[tuple[Order, int, Future]] = deque()
+
+        def submit(order: Order, line: int) -> Future:
+            return client.submit(_run_order, order, line, cfg_ref, root, inspectors, pure=False,
+                                 retries=TASK_RETRIES)
+
+        def isolated(order: Order, line: int) -> OrderResult:
+            futures = [client.submit(_run_photo, i, order, cfg_ref, root, inspectors, pure=False)
+                       for i in range(len(order.photos))]
+            photos: list[PhotoResult] = []
+            for ref, fut in zip(order.photos, futures, strict=True):
+                try:
+                    photos.append(fut.result(timeout=timeout))
+                except TimeoutError:
+                    log.error("order %s photo %s: inspection hung (> %.0f s); not inspected", order.order_id,
+                              ref.file, timeout)
+                    fut.cancel()
+                    photos.append(crashed_photo(ref, f"no result within {timeout:.0f} s"))
+                except Exception as e:  # the worker running it died again, or the inspection raised
+                    log.error("order %s photo %s: %s; not inspected", order.order_id, ref.file, e)
+                    photos.append(crashed_photo(ref, "the inspecting worker failed"))
+            return finish_order(order, cfg, tuple(photos), line=line)
+
+        def take() -> OrderResult:
+            order, line, fut = window.popleft()
+            try:
+                result: OrderResult = fut.result(timeout=timeout)
+                return result
+            except TimeoutError:
+                why = f"no result within {timeout:.0f} s"
+                fut.cancel()
+            except Exception as e:  # KilledWorker (it killed workers repeatedly) or an error after retries
+                why = f"{type(e).__name__}: {e}"
+            log.error("order %s: %s; redoing it photo by photo", order.order_id, why)
+            return isolated(order, line)
+
+        try:
+            for order, line in items:
+                window.append((order, line, submit(order, line)))
+                if len(window) >= window_size:
+                    yield take()
+            while window:
+                yield take()
+        finally:
+            for _, _, fut in window:
+                fut.cancel()

@@ -1,0 +1,182 @@
+"""The scan on Dask distributed: a real scheduler and two real workers as OS processes on localhost.
+
+The cluster's outputs must be the local process pool's, record for record (order aside), also when a
+worker is killed in the middle of the scan, and with ``--cluster local``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wocheck.config import Config
+from wocheck.pipeline.scan import ScanSettings, ScanSummary, run_scan
+
+distributed = pytest.importorskip("distributed", reason="the Dask 'distributed' package (extra 'cluster') is "
+                                                        "not installed")
+
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "sample"
+ORDERS = 8  # the first orders of the committed sample: enough work to kill a worker mid-scan, yet quick
+START_TIMEOUT = 60.0
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (SAMPLE / "orders.jsonl").exists(), reason="committed sample not present")]
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("night")
+    lines = (SAMPLE / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:ORDERS]
+    (d / "orders.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return d / "orders.jsonl"
+
+
+def _scan(night: Path, out: Path, cfg: Config, **kw: Any) -> ScanSummary:
+    return run_scan(ScanSettings(orders_path=night, photo_root=SAMPLE / "photos", out_dir=out,
+                                 db_path=out.parent / f"{out.name}.sqlite", **kw), cfg)
+
+
+def _outputs(out: Path) -> dict[str, list[str]]:
+    """Each output's records as sorted canonical JSON (CSV rows as JSON lists)."""
+    def jsonl(name: str) -> list[str]:
+        text = (out / name).read_text(encoding="utf-8")
+        return sorted(json.dumps(json.loads(x), sort_keys=True, ensure_ascii=False) for x in text.splitlines())
+
+    with (out / "summary.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = sorted(json.dumps(r, ensure_ascii=False) for r in csv.reader(f))
+    return {"violations": jsonl("violations.jsonl"), "input_errors": jsonl("input_errors.jsonl"), "summary": rows}
+
+
+def _counts(s: ScanSummary) -> tuple[Any, ...]:
+    return (s.orders, s.orders_flagged, s.photos, s.violations, s.reviews, s.input_errors, dict(s.by_clause))
+
+
+@pytest.fixture(scope="module")
+def local_run(night: Path, tmp_path_factory: pytest.TempPathFactory, cfg_module: Config
+              ) -> tuple[ScanSummary, dict[str, list[str]]]:
+    out = tmp_path_factory.mktemp("local") / "out"
+    summary = _scan(night, out, cfg_module, workers=2)
+    assert summary.violations + summary.reviews > 0  # the comparison below compares something
+    return summary, _outputs(out)
+
+
+@pytest.fixture(scope="module")
+def cfg_module() -> Config:
+    from wocheck.config import load_config
+
+    return load_config(None)
+
+
+class _Cluster:
+    def __init__(self, address: str, workers: list[subprocess.Popen[bytes]]) -> None:
+        self.address = address
+        self.workers = workers
+
+
+def _wait(what: str, cond: Any) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not cond():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not come up within {START_TIMEOUT:.0f} s")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Cluster]:
+    """``dask scheduler`` and two ``dask worker`` processes (no nanny: killing one kills the worker)."""
+    d = tmp_path_factory.mktemp("dask")
+    sched_file = d / "scheduler.json"
+    env = dict(os.environ)
+    procs: list[subprocess.Popen[bytes]] = []
+    log = (d / "dask.log").open("wb")
+    try:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--no-dashboard", "--scheduler-file", str(sched_file)], stdout=log, stderr=log, env=env, cwd=d))
+        _wait("the scheduler", lambda: sched_file.exists() and sched_file.stat().st_size > 0)
+        workers = [subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(sched_file),
+             "--nworkers", "1", "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+             "--name", f"w{i}",
+             "--local-directory", str(d / f"w{i}")], stdout=log, stderr=log, env=env, cwd=d) for i in range(2)]
+        procs.extend(workers)
+        address = json.loads(sched_file.read_text(encoding="utf-8"))["address"]
+        with distributed.Client(address, timeout=START_TIMEOUT) as client:
+            client.wait_for_workers(2, timeout=START_TIMEOUT)
+        yield _Cluster(address, workers)
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
+
+
+def test_cluster_scan_equals_local_scan(night: Path, tmp_path: Path, cfg_module: Config, cluster: _Cluster,
+                                        local_run: tuple[ScanSummary, dict[str, list[str]]]) -> None:
+    summary = _scan(night, tmp_path / "out", cfg_module, workers=2, cluster=cluster.address)
+    assert _counts(summary) == _counts(local_run[0])
+    assert _outputs(tmp_path / "out") == local_run[1]
+
+
+def test_a_worker_killed_mid_scan_costs_only_time(night: Path, tmp_path: Path, cfg_module: Config,
+                                                  cluster: _Cluster,
+                                                  local_run: tuple[ScanSummary, dict[str, list[str]]]) -> None:
+    victim = cluster.workers[0]
+    assert victim.poll() is None
+    killed = threading.Event()
+
+    def kill_when_busy() -> None:
+        """Kill the victim worker once it is running one of the scan's tasks."""
+        with distributed.Client(cluster.address, timeout=START_TIMEOUT) as watcher:
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline:
+                busy = [w for w, tasks in watcher.processing().items() if tasks]
+                info = watcher.scheduler_info()["workers"]
+                if any(info.get(w, {}).get("name") == "w0" for w in busy):
+                    time.sleep(0.3)  # mid-task
+                    victim.send_signal(signal.SIGKILL)
+                    killed.set()
+                    return
+                time.sleep(0.05)
+
+    t = threading.Thread(target=kill_when_busy, daemon=True)
+    t.start()
+    summary = _scan(night, tmp_path / "out", cfg_module, workers=2, cluster=cluster.address)
+    t.join(timeout=START_TIMEOUT)
+    assert killed.is_set(), "the victim worker never ran a task"
+    assert victim.wait(timeout=10) == -signal.SIGKILL
+    assert _counts(summary) == _counts(local_run[0])
+    assert _outputs(tmp_path / "out") == local_run[1]
+
+
+def test_cluster_local(night: Path, tmp_path: Path, cfg_module: Config,
+                       local_run: tuple[ScanSummary, dict[str, list[str]]]) -> None:
+    summary = _scan(night, tmp_path / "out", cfg_module, workers=2, cluster="local")
+    assert _counts(summary) == _counts(local_run[0])
+    assert _outputs(tmp_path / "out") == local_run[1]
+
+
+def test_unreachable_scheduler_is_a_usage_error(tmp_path: Path, cfg_module: Config) -> None:
+    from wocheck.errors import ExitCode
+    from wocheck.pipeline.cluster import ClusterError, run_orders_on_cluster
+
+    with pytest.raises(ClusterError, match="can't reach the Dask scheduler") as e:
+        list(run_orders_on_cluster(iter([]), cfg_module, tmp_path, "tcp://127.0.0.1:9", connect_timeout=2.0))
+    assert e.value.exit_code == ExitCode.bad_input
