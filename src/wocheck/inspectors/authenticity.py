@@ -28,7 +28,7 @@ from wocheck.config import Config, load_config
 from wocheck.errors import ConfigError
 from wocheck.inspectors.base import InspectorOutput, PhotoContext
 from wocheck.metrics.geo import haversine_km, to_wgs84
-from wocheck.metrics.hashing import dct256, phash64, quality_score
+from wocheck.metrics.hashing import centre256, crop_probes256, dct256, luma64, phash64, quality_score
 from wocheck.paths import models_dir
 from wocheck.records import Finding, Order, Slot
 
@@ -51,6 +51,9 @@ class AuthenticityThresholds(BaseModel):
     # hash within ``crop_gate_radius`` (unrelated photos lie around 128).
     phash_radius: int = Field(10, ge=0, le=11)
     crop_gate_radius: int = Field(80, ge=0, le=128)
+    # Crops of up to ``CROP_INSET`` a side also match when one of the photo's crop-probe windows lies within
+    # ``crop_window_radius`` (of 256; ≤ 47, the index's exact range) of another photo's centre-window hash.
+    crop_window_radius: int = Field(31, ge=0, le=47)
     # Slots whose photos share one printed design (the service form, the nameplate): different photos of
     # them lie closer together, so they match only within ``template_radius`` and never by the crop tier.
     # A reused form or nameplate photo is also caught by its content (another customer, another SN).
@@ -93,11 +96,16 @@ def _default_thresholds() -> AuthenticityThresholds:
 def hash_photo(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     """The photo's perceptual hashes (display orientation), for the reuse search in the history."""
     gray = photo.preview_gray(HASH_PREVIEW_SIDE)
-    h256 = dct256(gray).hex()
-    quality = quality_score(gray)
+    luma = luma64(gray)  # reduced once for both (same values as reducing ``gray`` in each)
+    h256 = dct256(luma).hex()
+    quality = quality_score(luma)
     p64 = phash64(gray).hex()
     data = {"hash256": h256, "hash_quality": quality, "phash64": p64}
-    return InspectorOutput(measurements={**data, "exif_present": photo.exif.present}, data=data)
+    measurements = {**data, "exif_present": photo.exif.present}
+    # crop-tolerant tier: the centre window (stored) and the query windows (looked up, not stored)
+    data["hash_centre"] = centre256(gray).hex()
+    data["crop_probes"] = [h.hex() for h in crop_probes256(gray)]
+    return InspectorOutput(measurements=measurements, data=data)
 
 
 # --- editors ----------------------------------------------------------------------------------------

@@ -272,9 +272,10 @@ class DecodedPhoto:
             k = max_side / max(img.size)
             img = img.resize((max(1, round(img.width * k)), max(1, round(img.height * k))),
                              Image.Resampling.BILINEAR, reducing_gap=2.0)
-        arr = np.asarray(img, dtype=np.uint8)
-        if mode == "RGB":
-            arr = np.ascontiguousarray(arr[:, :, ::-1])  # BGR, OpenCV's order
+        if mode == "RGB":  # BGR, OpenCV's order, packed by Pillow (a numpy [:, :, ::-1] copy is ~10x slower)
+            arr = np.frombuffer(img.tobytes("raw", "BGR"), np.uint8).reshape(img.height, img.width, 3)
+        else:
+            arr = np.asarray(img, dtype=np.uint8)
         arr.setflags(write=False)
         self._cache[key] = arr
         return arr
