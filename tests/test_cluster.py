@@ -27,7 +27,7 @@ distributed = pytest.importorskip("distributed", reason="the Dask 'distributed' 
                                                         "not installed")
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "sample"
-ORDERS = 8  # the first orders of the committed sample: enough work to kill a worker mid-scan, yet quick
+ORDERS = 6  # the first orders of the committed sample: enough work to kill a worker mid-scan, yet quick
 START_TIMEOUT = 60.0
 
 pytestmark = [pytest.mark.slow,
@@ -180,3 +180,48 @@ def test_unreachable_scheduler_is_a_usage_error(tmp_path: Path, cfg_module: Conf
     with pytest.raises(ClusterError, match="can't reach the Dask scheduler") as e:
         list(run_orders_on_cluster(iter([]), cfg_module, tmp_path, "tcp://127.0.0.1:9", connect_timeout=2.0))
     assert e.value.exit_code == ExitCode.bad_input
+
+
+def test_crash_and_raise_cost_one_photo_on_the_cluster(tmp_path: Path, cfg_module: Config,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine that kills its worker or raises costs that photo only, as on the local pool.
+
+    (A hang is not tested here: its cost, the order timeout twice plus a worker restart, would be too
+    long for this 2-core machine's test budget.)
+    """
+    import dask
+    import numpy as np
+    from PIL import Image
+
+    from conftest import order_dict
+    from wocheck.pipeline import registry
+    from wocheck.records import Slot
+
+    monkeypatch.setitem(registry._PHOTO, Slot.install_env, [("faulty", "fault_inspectors:faulty")])
+    slots = ["service_form", "pipeline_45", "install_env", "machine_running", "code_label"]
+    photos = tmp_path / "photos"
+    recs = []
+    for oid, env in [("WO_A", "env.jpg"), ("WO_SEGV", "env_segv.jpg"), ("WO_RAISE", "env_raise.jpg"),
+                     ("WO_B", "env.jpg")]:
+        refs = [{"slot": s, "file": f"{oid}/{env if s == 'install_env' else s + '.jpg'}", "uploaded_by": "E1024",
+                 "uploaded_at": "2026-12-02T15:38:00+08:00"} for s in slots]
+        recs.append(order_dict(order_id=oid, photos=refs))
+    rng = np.random.default_rng(0)
+    for r in recs:
+        for ref in r["photos"]:  # type: ignore[union-attr]
+            f = photos / ref["file"]
+            f.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 255, (60, 80, 3), dtype=np.uint8), "RGB").save(f, "JPEG")
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    # The scheduler gives up on a task after it killed 2 workers (default 4): keeps the test short.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        summary = run_scan(ScanSettings(orders_path=orders, photo_root=photos, out_dir=out, workers=2,
+                                        db_path=tmp_path / "h.sqlite", cluster="local"), cfg_module)
+    assert summary.orders == 4
+    errors = [json.loads(x) for x in (out / "input_errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    failed = {(e["order_id"], e.get("photo")) for e in errors}
+    assert failed == {("WO_SEGV", "WO_SEGV/env_segv.jpg")}  # a raising inspector is logged, not fatal
+    viols = [json.loads(x) for x in (out / "violations.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert not any(v["check"] == "slot.missing" for v in viols)

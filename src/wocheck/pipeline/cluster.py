@@ -15,8 +15,9 @@ Faults: a worker that dies mid-task costs only time, since the scheduler gives i
 worker; a task that raises is retried (``retries``). An order whose task still fails (the scheduler gave
 up on it after it killed ``distributed.scheduler.allowed-failures`` workers) or that gives no result
 within ``limits.order_timeout_seconds`` is redone photo by photo, each photo a task of its own; a photo
-that fails again is marked "not inspected", as the local executor does. A hung task can't be killed
-from outside a Dask worker: it keeps its worker thread until the worker is restarted.
+that fails again is marked "not inspected", as the local executor does. A hung task can't be stopped
+inside a Dask worker, so the worker process running it is ended; its nanny (`dask worker` and
+LocalCluster have one by default) starts a new one, and the scheduler gives its other tasks to others.
 
 `distributed` is an optional dependency (the ``cluster`` extra), imported only here and only when a
 cluster is asked for.
@@ -25,6 +26,7 @@ cluster is asked for.
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -77,6 +79,14 @@ def _run_photo(index: int, order: Order, cfg: Config, photo_root: str,
     return process_photo(order.photos[index], order, cfg, Path(photo_root))
 
 
+async def _exit_process() -> None:
+    """End this worker process now (sent to a worker whose thread hangs: a thread can't be stopped).
+
+    A coroutine: Dask runs it on the worker's event loop, the only way `Client.run` doesn't wait for a reply.
+    """
+    os._exit(1)
+
+
 def _import_distributed() -> Any:
     try:
         import distributed
@@ -121,26 +131,40 @@ def run_orders_on_cluster(items: Iterable[tuple[Order, int]], cfg: Config, photo
     inspectors = registry.snapshot()
     with ExitStack() as stack:
         client = _connect(stack, cluster, workers, connect_timeout)
-        cfg_ref = client.scatter(cfg, broadcast=True)
+        cfg_ref = [client.scatter(cfg, broadcast=True)]
         window_size = _threads(client) * WINDOW_PER_THREAD
         log.info("cluster %s: %d worker thread(s), %d orders in flight", cluster, _threads(client), window_size)
         window: deque[tuple[Order, int, Future]] = deque()
 
+        def config() -> Future:
+            """The scattered config; scattered again if every worker holding it died or was restarted."""
+            if cfg_ref[0].status != "finished":
+                log.warning("the config held on the workers was lost (%s); sending it again", cfg_ref[0].status)
+                cfg_ref[0] = client.scatter(cfg, broadcast=True, hash=False)
+            return cfg_ref[0]
+
         def submit(order: Order, line: int) -> Future:
-            return client.submit(_run_order, order, line, cfg_ref, root, inspectors, pure=False,
+            return client.submit(_run_order, order, line, config(), root, inspectors, pure=False,
                                  retries=TASK_RETRIES)
 
+        def free(fut: Future) -> None:
+            """Cancel a hung task and end the worker process running it (its nanny starts a new one)."""
+            busy = [w for w, keys in client.processing().items() if fut.key in keys]
+            fut.cancel()
+            if busy:
+                log.warning("ending worker(s) %s, stuck on a hung task", busy)
+                client.run(_exit_process, workers=busy, wait=False)
+
         def isolated(order: Order, line: int) -> OrderResult:
-            futures = [client.submit(_run_photo, i, order, cfg_ref, root, inspectors, pure=False)
-                       for i in range(len(order.photos))]
             photos: list[PhotoResult] = []
-            for ref, fut in zip(order.photos, futures, strict=True):
+            for i, ref in enumerate(order.photos):  # one at a time: a photo that kills its worker kills no other
+                fut = client.submit(_run_photo, i, order, config(), root, inspectors, pure=False)
                 try:
                     photos.append(fut.result(timeout=timeout))
                 except TimeoutError:
                     log.error("order %s photo %s: inspection hung (> %.0f s); not inspected", order.order_id,
                               ref.file, timeout)
-                    fut.cancel()
+                    free(fut)
                     photos.append(crashed_photo(ref, f"no result within {timeout:.0f} s"))
                 except Exception as e:  # the worker running it died again, or the inspection raised
                     log.error("order %s photo %s: %s; not inspected", order.order_id, ref.file, e)
@@ -154,7 +178,7 @@ def run_orders_on_cluster(items: Iterable[tuple[Order, int]], cfg: Config, photo
                 return result
             except TimeoutError:
                 why = f"no result within {timeout:.0f} s"
-                fut.cancel()
+                free(fut)
             except Exception as e:  # KilledWorker (it killed workers repeatedly) or an error after retries
                 why = f"{type(e).__name__}: {e}"
             log.error("order %s: %s; redoing it photo by photo", order.order_id, why)
