@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from wocheck.config import Config, load_config
 from wocheck.errors import ExitCode
 from wocheck.io.orders import read_order_file
-from wocheck.pipeline.scan import ScanSettings, ScanSummary, run_scan
 from wocheck.pipeline.work import OrderResult, process_order
 from wocheck.policy import apply_policy
 from wocheck.records import Slot, Violation
 
 if TYPE_CHECKING:
     from wocheck.penalty.calculator import PenaltyReport
+    from wocheck.pipeline.scan import ScanSettings, ScanSummary
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ def check_order(order_path: Path, *, photo_root: Path | None = None, cfg: Config
 
 def scan(settings: ScanSettings, cfg: Config | None = None) -> ScanSummary:
     """The nightly batch; see `wocheck.pipeline.scan.run_scan`."""
+    from wocheck.pipeline.scan import run_scan  # its executor and writers: not the self-check's start-up
+
     return run_scan(settings, cfg or load_config())
 
 

@@ -119,15 +119,56 @@ def available_languages() -> list[str]:
 
 
 _local = threading.local()
+# lang -> (thread, holder): a model being loaded in the background by `prewarm`, for the first thread that asks
+_warming: dict[str, tuple[threading.Thread, list[Any]]] = {}
+_warming_lock = threading.Lock()
+
+
+def _new_api(lang: str) -> Any:
+    return _tesserocr().PyTessBaseAPI(path=str(tessdata_dir()) + os.sep, lang=lang)
+
+
+def prewarm(lang: str = "eng") -> bool:
+    """Start loading ``lang``'s model on a background thread (tesserocr releases the GIL while it loads).
+
+    The first `ocr` call in ``lang`` afterwards, on whatever thread, takes that API instead of loading its
+    own: a one-shot process (the engineer's self-check) overlaps the model load (~0.3-0.9 s) with its photo
+    decoding. Does nothing (``False``) when tesserocr or the language is missing, when this thread already
+    has the model, or when a load is already under way. Results of `ocr` are unchanged.
+    """
+    if _tesserocr() is None or tessdata_dir() is None or lang not in available_languages():
+        return False
+    if lang in _local.__dict__.get("apis", {}):
+        return False
+    with _warming_lock:
+        if lang in _warming:
+            return False
+        holder: list[Any] = []
+
+        def load() -> None:
+            try:
+                holder.append(_new_api(lang))
+            except Exception as e:  # noqa: BLE001 - the asking thread loads its own (and reports) instead
+                log.warning("tesseract model %s not preloaded: %s: %s", lang, type(e).__name__, e)
+
+        t = threading.Thread(target=load, name=f"tesseract-prewarm-{lang}", daemon=True)
+        _warming[lang] = (t, holder)
+    t.start()
+    return True
 
 
 def _api(lang: str) -> Any:
-    """This thread's tesserocr API for ``lang`` (model loaded once)."""
+    """This thread's tesserocr API for ``lang`` (model loaded once, or taken from `prewarm`)."""
     apis: dict[str, Any] = _local.__dict__.setdefault("apis", {})
     api = apis.get(lang)
     if api is None:
-        tr = _tesserocr()
-        api = tr.PyTessBaseAPI(path=str(tessdata_dir()) + os.sep, lang=lang)
+        with _warming_lock:
+            warm = _warming.pop(lang, None)
+        if warm is not None:
+            warm[0].join()
+            api = warm[1][0] if warm[1] else None
+        if api is None:
+            api = _new_api(lang)
         apis[lang] = api
     return api
 

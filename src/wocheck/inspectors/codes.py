@@ -529,6 +529,15 @@ def _thresholds(cfg: Config) -> CodeThresholds:
     return cfg.thresholds(NAME, CodeThresholds)
 
 
+def warm_up(cfg: Config) -> None:
+    """Before an order's photos are inspected: start loading the OCR model of the fallback in the background
+    (the label's barcodes are tried first, so a one-shot self-check overlaps the load with them)."""
+    if _thresholds(cfg).ocr:
+        from wocheck.engines.tesseract import prewarm
+
+        prewarm("eng")
+
+
 def _missing_reason(reading: LabelReading, kind: str) -> tuple[str, str]:
     if not reading.regions and not reading.codes:
         return "no_code_found", "照片中未找到条码/二维码"

@@ -34,12 +34,25 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
 
-try:  # HEIC/HEIF from iPhones and many Android phones
-    from pillow_heif import register_heif_opener
+_heif_registered = False
 
-    register_heif_opener()
-except ImportError:  # pragma: no cover - pillow-heif is a dependency
-    log.warning("pillow-heif is not installed: HEIC photos can't be read")
+
+def register_heif() -> None:
+    """Let Pillow open HEIC/HEIF (iPhones, many Android phones) through pillow-heif; idempotent.
+
+    Called for files that look like ISO base media (``ftyp`` box) only: importing pillow-heif costs
+    start-up time that a JPEG-only run (the engineer's self-check) need not pay.
+    """
+    global _heif_registered
+    if _heif_registered:
+        return
+    _heif_registered = True
+    try:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    except ImportError:  # pragma: no cover - pillow-heif is a dependency
+        log.warning("pillow-heif is not installed: HEIC photos can't be read")
 
 # The pixel-count guard is ours (checked before decoding); Pillow's own bomb check would only warn.
 Image.MAX_IMAGE_PIXELS = None
@@ -322,6 +335,8 @@ def open_photo_bytes(data: bytes, path: Path, *, max_pixels: int) -> DecodedPhot
     """Identify and check a photo held in memory (no pixel decoded yet except to verify it)."""
     if not data:
         raise PhotoError(PhotoErrorKind.empty, "照片文件为空（0 字节）", "photo file is empty (0 bytes)")
+    if data[4:8] == b"ftyp":  # ISO base media: HEIC/HEIF/AVIF (pillow-heif's opener accepts nothing else)
+        register_heif()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -6,7 +6,7 @@ Inspectors are imported lazily so that a command pays only for the engines it us
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,13 @@ _ORDER: list[tuple[str, str]] = [
 ]
 
 
+# slot -> ["module:function"], each ``(cfg) -> None``: start a slow one-time set-up (a model load) in the
+# background before an order with a photo in that slot is inspected; never changes what is found.
+_WARM_UP: dict[Slot, list[str]] = {
+    Slot.code_label: ["wocheck.inspectors.codes:warm_up"],
+}
+
+
 def _resolve(ref: str) -> Any:
     module, _, attr = ref.partition(":")
     return getattr(import_module(module), attr)
@@ -51,6 +58,14 @@ def photo_inspectors(slot: Slot) -> list[tuple[str, PhotoInspector]]:
 
 def order_combiners() -> list[tuple[str, Callable[..., Sequence[Any]]]]:
     return [(name, _resolve(ref)) for name, ref in _ORDER]
+
+
+def warm_ups(slots: Iterable[Slot]) -> list[Callable[..., None]]:
+    """The warm-up functions for an order whose photos are in ``slots`` (each once, registry order)."""
+    wanted = set(slots)
+    refs = dict.fromkeys(ref for slot, rs in _WARM_UP.items() if slot in wanted for ref in rs
+                         if any(ref.partition(":")[0] == m.partition(":")[0] for _, m in _PHOTO.get(slot, [])))
+    return [_resolve(ref) for ref in refs]
 
 
 def has_inspector(slot: Slot) -> bool:

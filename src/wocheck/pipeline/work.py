@@ -16,7 +16,7 @@ from wocheck.inspectors.base import Annotation, InspectorOutput, PhotoContext
 from wocheck.inspectors.record_rules import check_record
 from wocheck.inspectors.slots import check_required_slots
 from wocheck.io.photos import PathRefused, resolve_photo
-from wocheck.pipeline.registry import order_combiners, photo_inspectors
+from wocheck.pipeline.registry import order_combiners, photo_inspectors, warm_ups
 from wocheck.records import Finding, InputErrorRecord, Order, PhotoRef, Slot
 
 log = logging.getLogger(__name__)
@@ -119,5 +119,10 @@ def finish_order(order: Order, cfg: Config, photos: tuple[PhotoResult, ...], *,
 
 def process_order(order: Order, cfg: Config, photo_root: Path, *, line: int | None = None) -> OrderResult:
     """Check one order: its record, each of its photos, the required slots and the order-level combiners."""
+    for warm_up in warm_ups(ref.slot for ref in order.photos):
+        try:
+            warm_up(cfg)
+        except Exception:  # a warm-up only saves time: the inspector does its own set-up anyway
+            log.exception("warm-up %s failed", getattr(warm_up, "__qualname__", warm_up))
     photos = tuple(process_photo(ref, order, cfg, photo_root) for ref in order.photos)
     return finish_order(order, cfg, photos, line=line)
