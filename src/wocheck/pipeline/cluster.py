@@ -49,6 +49,7 @@ LOCAL = "local"  # the --cluster value that starts a LocalCluster on this machin
 TASK_RETRIES = 2  # a task that raises is run again this many times (a worker that dies is not counted)
 WINDOW_PER_THREAD = 4  # orders in flight per worker thread, as the local executor keeps per process
 CONNECT_TIMEOUT_SECONDS = 30.0  # how long to wait for the scheduler before giving up
+ISOLATED_ATTEMPTS = 2  # a photo redone alone is submitted again once if the scheduler cancelled it
 
 _restored: registry.Snapshot | None = None  # the snapshot this worker process last restored
 
@@ -157,19 +158,28 @@ def run_orders_on_cluster(items: Iterable[tuple[Order, int]], cfg: Config, photo
 
         def isolated(order: Order, line: int) -> OrderResult:
             photos: list[PhotoResult] = []
-            for i, ref in enumerate(order.photos):  # one at a time: a photo that kills its worker kills no other
+            for i in range(len(order.photos)):  # one at a time: a photo that kills its worker kills no other
+                photos.append(isolated_photo(i, order))
+            return finish_order(order, cfg, tuple(photos), line=line)
+
+        def isolated_photo(i: int, order: Order) -> PhotoResult:
+            ref = order.photos[i]
+            for attempt in range(ISOLATED_ATTEMPTS):
                 fut = client.submit(_run_photo, i, order, config(), root, inspectors, pure=False)
                 try:
-                    photos.append(fut.result(timeout=timeout))
+                    result: PhotoResult = fut.result(timeout=timeout)
+                    return result
                 except TimeoutError:
                     log.error("order %s photo %s: inspection hung (> %.0f s); not inspected", order.order_id,
                               ref.file, timeout)
                     free(fut)
-                    photos.append(crashed_photo(ref, f"no result within {timeout:.0f} s"))
+                    return crashed_photo(ref, f"no result within {timeout:.0f} s")
                 except Exception as e:  # the worker running it died again, or the inspection raised
+                    if fut.cancelled() and attempt + 1 < ISOLATED_ATTEMPTS:
+                        continue  # cancelled by the scheduler, not by the photo: its input (the config) was lost
                     log.error("order %s photo %s: %s; not inspected", order.order_id, ref.file, e)
-                    photos.append(crashed_photo(ref, "the inspecting worker failed"))
-            return finish_order(order, cfg, tuple(photos), line=line)
+                    return crashed_photo(ref, "the inspecting worker failed")
+            raise AssertionError("unreachable")  # pragma: no cover
 
         def take() -> OrderResult:
             order, line, fut = window.popleft()
