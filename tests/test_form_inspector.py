@@ -233,3 +233,53 @@ def test_ocr_second_signal_reads_sharp_labels_only(photos: dict[str, Path], cfg:
         got[name] = ocr_labels(rectify(imgs, loc, lay, th), lay, th)
     assert got["clean"]["tried"] == len(th.ocr_label_keys)
     assert got["clean"]["read"] >= 2 > got["blur"]["read"]
+
+
+def _stages(path: Path, cfg: Config) -> tuple[Any, ...]:
+    from wocheck.inspectors import form as fm
+    th = cfg.thresholds("form", FormThresholds)
+    layout = layout_for(cfg)
+    imgs = fm.form_images(load_photo(path), th)
+    loc = fm.locate_form(imgs, layout, th)
+    return th, layout, loc, fm.rectify(imgs, loc, layout, th)
+
+
+def test_a_decoded_marker_vouches_for_its_corner(photos: dict[str, Path], cfg: Config) -> None:
+    """A torn corner takes its marker with it: when that marker IS decoded, the corner is not torn."""
+    import dataclasses
+
+    from wocheck.inspectors.form import MarkerHit, damage
+    th, layout, loc, rect = _stages(photos["torn"], cfg)
+    torn_id = layout.markers.ids["bottom_right"]
+    assert torn_id not in {h.marker_id for h in loc.markers}
+    assert "bottom_right" in damage(rect, layout, loc, th).torn
+    # the same page, with the corner's marker reported decoded (at any position: only its id counts)
+    hit = MarkerHit(torn_id, np.zeros((4, 2)))
+    vouched = dataclasses.replace(loc, markers=(*loc.markers, hit))
+    assert "bottom_right" not in damage(rect, layout, vouched, th).torn
+
+
+def test_light_pen_makes_a_blank_verdict_uncertain(tmp_path: Path, cfg: Config) -> None:
+    """Writing lighter than the ink darkness is not seen as ink, but the looser second look sees it: the
+    blank verdict goes to review; a truly blank field stays certain."""
+    from wocheck.inspectors import form as fm
+    th = cfg.thresholds("form", FormThresholds)
+    path = write(Spec(blank={"phone"}, seed=21), tmp_path / "f.jpg")
+    layout = layout_for(cfg)
+    imgs = fm.form_images(load_photo(path), th)
+    loc = fm.locate_form(imgs, layout, th)
+    rect = fm.rectify(imgs, loc, layout, th)
+    spec = {f.key: f for f in layout.fields}
+    # lighten the engineer's writing to 0.85 of the paper: below the ink darkness, above the faint one
+    x0, y0, x1, y1 = fm._mm_to_px(spec["engineer"].box, rect.px_per_mm, th.field_inset_mm)
+    sub = rect.norm[y0:y1, x0:x1]
+    pen = (sub < th.ink_darker_than) & ~rect.print_mask[y0:y1, x0:x1]
+    assert pen.mean() > th.text_ink_min, "the synthetic form must have writing in the engineer box"
+    sub[pen] = (th.ink_darker_than + th.faint_ink_darker_than) / 2
+    res = {r.key: r for r in fm.completeness(rect, layout, None, th)}
+    assert not res["engineer"].filled and res["phone"].ink_ratio == 0.0
+    c = fm._Ctx(load_photo(path), PhotoContext(order=None, cfg=cfg, slot=Slot.service_form, file="f.jpg"), loc)
+    light = fm._blank_finding(c, spec["engineer"], res["engineer"], th)
+    blank = fm._blank_finding(c, spec["phone"], res["phone"], th)
+    assert light.evidence["ink_ratio"] < th.blank_certain_factor * th.text_ink_min
+    assert not light.certain and blank.certain

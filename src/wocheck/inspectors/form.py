@@ -105,6 +105,8 @@ class FormThresholds(BaseModel):
     tick_margin_mm: float = Field(1.0, ge=0, le=5)  # the option box grown by this to catch a tick
     tick_ink_min: float = Field(0.05, ge=0, le=1)  # ink fraction of the (grown) option box: ticked
     blank_certain_factor: float = Field(0.35, ge=0, le=1)  # ink below factor × threshold: certain blank
+    faint_ink_darker_than: float = Field(0.9, gt=0, lt=1)  # second look for light pen: a blank is certain
+    # only when this looser darkness finds no more ink than the certain-blank level either
     # --- damage ---
     stain_scale_mm: float = Field(30.0, gt=0, le=200)  # paper brightness estimated over this scale
     stain_stroke_mm: float = Field(1.5, gt=0, le=10)  # strokes up to this width are closed away
@@ -197,6 +199,7 @@ class FieldResult:
     filled: bool = False
     ticked: list[str] = field(default_factory=list)
     glare_fraction: float = 0.0
+    faint_ratio: float = 0.0  # ink ratio at the looser ``faint_ink_darker_than`` (light pen, washed-out paper)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"required": self.required, "in_frame": self.in_frame, "filled": self.filled,
@@ -541,8 +544,9 @@ def ocr_labels(rect: Rectified, layout: FormLayout, th: FormThresholds) -> dict[
 
 
 def _field_ink(rect: Rectified, box: tuple[float, float, float, float], inset_mm: float,
-               th: FormThresholds) -> tuple[float, int, float, bool]:
-    """(ink ratio, strokes, glare fraction, wholly in frame) of one box on the grid."""
+               th: FormThresholds, darker_than: float | None = None) -> tuple[float, int, float, bool]:
+    """(ink ratio, strokes, glare fraction, wholly in frame) of one box on the grid; ink is darker than
+    ``darker_than`` (default ``th.ink_darker_than``) relative to the local paper."""
     p = rect.px_per_mm
     x0, y0, x1, y1 = _mm_to_px(box, p, inset_mm)
     h, w = rect.gray.shape
@@ -552,7 +556,8 @@ def _field_ink(rect: Rectified, box: tuple[float, float, float, float], inset_mm
     valid = rect.valid[y0:y1, x0:x1]
     in_frame = bool(valid.all())
     region = valid & ~rect.print_mask[y0:y1, x0:x1]
-    m = ink.ink_mask(rect.norm[y0:y1, x0:x1], darker_than=th.ink_darker_than, exclude=~region)
+    dk = th.ink_darker_than if darker_than is None else darker_than
+    m = ink.ink_mask(rect.norm[y0:y1, x0:x1], darker_than=dk, exclude=~region)
     ratio = float(np.count_nonzero(m) / max(1, np.count_nonzero(region)))
     # counting strokes (connected blobs) only matters near the ink threshold
     strokes = ink.stroke_count(m, min_area_px=max(1, round(th.stroke_min_area_mm2 * p * p))) \
@@ -606,6 +611,8 @@ def completeness(rect: Rectified, layout: FormLayout, order_type: OrderType | No
             need = th.signature_ink_min if f.kind == "signature" else th.text_ink_min
             least = 1 if f.kind == "signature" else th.text_strokes_min
             fr.filled = ratio >= need and (strokes < 0 or strokes >= least)  # -1: not counted (plenty of ink)
+            fr.faint_ratio = ratio if fr.filled else \
+                _field_ink(rect, f.box, th.field_inset_mm, th, th.faint_ink_darker_than)[0]
         out.append(fr)
     return out
 
@@ -708,8 +715,11 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
     kern = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2)
     solid_ink = cv2.erode(m_ink.astype(np.uint8), kern) > 0
     solid_paper = cv2.erode((~m_ink).astype(np.uint8), kern) > 0
+    # a corner whose marker was decoded is intact there: the tear would have taken the marker's print
+    decoded = {h.marker_id for h in loc.markers}
+    intact = {k for k, i in layout.markers.ids.items() if i in decoded}
     for name in CORNERS:
-        if name in loc.corners_out:
+        if name in loc.corners_out or name in intact:
             continue
         ys = slice(0, c) if "top" in name else slice(hh - c, hh)
         xs = slice(0, c) if "left" in name else slice(ww - c, ww)
@@ -973,6 +983,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             confidence=0.9 if not dmg.kinds else 0.7, certain=not dmg.kinds))
 
     judge_fields = not leg.causes
+    blurred = leg.sharpness < th.ocr_band * th.sharpness_min
     for fr in fields:
         f = spec[fr.key]
         ok = fr.filled or not fr.required
@@ -1003,7 +1014,9 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         where = [*dmg.stains, *(_corner_box(layout, k, th.torn_corner_mm) for k in dmg.torn)]
         pts = np.concatenate([c.quad_px(b) for b in where]) if where else np.zeros((0, 2))
         damaged_box = [round(v) for v in geo.bounding_box(pts)]
-        sure = not any_glare and (dmg.stain_area_mm2 >= th.damage_certain_factor * th.stain_min_area_mm2
+        # blur smears print (the title, the markers) beyond the master's outline, where it reads as stains
+        # and missing marker print: on a page in the borderline-blur band, damage goes to review
+        sure = not any_glare and not blurred and (dmg.stain_area_mm2 >= th.damage_certain_factor * th.stain_min_area_mm2
                 or any(dmg.torn_fractions.get(k, 0) >= th.damage_certain_factor * th.torn_min_fraction
                        for k in dmg.torn)
                 or dmg.crease >= th.damage_certain_factor * th.crease_fraction_max)
@@ -1047,8 +1060,12 @@ def _blank_finding(c: _Ctx, f: FieldSpec, fr: FieldResult, th: FormThresholds, *
         check, thr = "form.field_blank", th.text_ink_min
         zh, en = f"服务单“{f.label}”栏为空", f"Service form: {f.key} is blank"
         hz, he = f"请填写“{f.label}”后重拍服务单", f"Fill in {f.key}, then retake the form photo"
-    certain = sure and fr.ink_ratio < th.blank_certain_factor * thr
+    # light pen on washed-out paper can fall short of the ink darkness: a blank is certain only when the
+    # looser look (faint_ink_darker_than) finds no ink either
+    faint = fr.faint_ratio if f.kind != "choice" else fr.ink_ratio
+    certain = sure and max(fr.ink_ratio, faint) < th.blank_certain_factor * thr
     return c.finding(check, zh, en, hz, he,
-                     {"field": f.key, "ink_ratio": round(fr.ink_ratio, 5), "threshold": thr, "strokes": fr.strokes,
+                     {"field": f.key, "ink_ratio": round(fr.ink_ratio, 5), "faint_ink_ratio": round(faint, 5),
+                      "threshold": thr, "strokes": fr.strokes,
                       "box_px": c.box_px(f.box)},
                      confidence=0.97 if certain else 0.75, certain=certain)
