@@ -283,3 +283,17 @@ def test_light_pen_makes_a_blank_verdict_uncertain(tmp_path: Path, cfg: Config) 
     blank = fm._blank_finding(c, spec["phone"], res["phone"], th)
     assert light.evidence["ink_ratio"] < th.blank_certain_factor * th.text_ink_min
     assert not light.certain and blank.certain
+
+
+def test_damage_on_a_borderline_blurred_page_is_review(tmp_path: Path, cfg: Config) -> None:
+    """Blur smears print past the master's outline, where it can pass for stains: on a page in the
+    borderline-blur band (legible, but below ocr_band × sharpness_min) damage is reviewed, never fined."""
+    th = cfg.thresholds("form", FormThresholds)
+    path = write(Spec(stain=(30, 70, 9), blur=2.5, seed=12), tmp_path / "blurred_stain.jpg")
+    ctx = PhotoContext(order=None, cfg=cfg, slot=Slot.service_form, file="blurred_stain.jpg")
+    out = inspect_form(load_photo(path), ctx)
+    sharp = out.measurements["sharpness"]
+    assert th.sharpness_min <= sharp < th.ocr_band * th.sharpness_min, "the page must be in the borderline band"
+    dmg = [f for f in out.findings if f.check.startswith("form.damaged")]
+    assert dmg and not any(f.certain for f in dmg)
+    assert "form.illegible" not in checks(out)
