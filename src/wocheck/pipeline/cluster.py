@@ -49,7 +49,7 @@ LOCAL = "local"  # the --cluster value that starts a LocalCluster on this machin
 TASK_RETRIES = 2  # a task that raises is run again this many times (a worker that dies is not counted)
 WINDOW_PER_THREAD = 4  # orders in flight per worker thread, as the local executor keeps per process
 CONNECT_TIMEOUT_SECONDS = 30.0  # how long to wait for the scheduler before giving up
-ISOLATED_ATTEMPTS = 2  # a photo redone alone is submitted again once if the scheduler cancelled it
+ISOLATED_ATTEMPTS = 2  # an order or photo is submitted again once if the scheduler cancelled it
 
 _restored: registry.Snapshot | None = None  # the snapshot this worker process last restored
 
@@ -183,14 +183,20 @@ def run_orders_on_cluster(items: Iterable[tuple[Order, int]], cfg: Config, photo
 
         def take() -> OrderResult:
             order, line, fut = window.popleft()
-            try:
-                result: OrderResult = fut.result(timeout=timeout)
-                return result
-            except TimeoutError:
-                why = f"no result within {timeout:.0f} s"
-                free(fut)
-            except Exception as e:  # KilledWorker (it killed workers repeatedly) or an error after retries
-                why = f"{type(e).__name__}: {e}"
+            why = ""
+            for attempt in range(ISOLATED_ATTEMPTS):
+                try:
+                    result: OrderResult = fut.result(timeout=timeout)
+                    return result
+                except TimeoutError:
+                    why = f"no result within {timeout:.0f} s"
+                    free(fut)
+                    break
+                except Exception as e:  # KilledWorker (it killed workers repeatedly) or an error after retries
+                    why = f"{type(e).__name__}: {e}"
+                    if not (fut.cancelled() and attempt + 1 < ISOLATED_ATTEMPTS):
+                        break
+                    fut = submit(order, line)  # cancelled by the scheduler (its config was lost): once more
             log.error("order %s: %s; redoing it photo by photo", order.order_id, why)
             return isolated(order, line)
 
