@@ -38,7 +38,14 @@ from wocheck.config import load_config  # noqa: E402
 from wocheck.history.checks import HistoryChecks  # noqa: E402
 from wocheck.history.store import OrderRecord, PhotoRow, open_store  # noqa: E402
 from wocheck.io.images import PhotoError, load_photo  # noqa: E402
-from wocheck.metrics.hashing import dct256, hamming, phash64, quality_score  # noqa: E402
+from wocheck.metrics.hashing import (  # noqa: E402
+    centre256,
+    crop_probes256,
+    dct256,
+    hamming,
+    phash64,
+    quality_score,
+)
 from wocheck.pipeline.work import PhotoResult  # noqa: E402
 from wocheck.records import Order, Slot  # noqa: E402
 
@@ -48,8 +55,9 @@ PHOTOS_PER_ORDER = 5
 CHUNK_ORDERS = 2000
 
 
-def _hashes(gray: np.ndarray) -> tuple[bytes, bytes, int]:
-    return dct256(gray), phash64(gray), quality_score(gray)
+def _hashes(gray: np.ndarray) -> tuple[bytes, bytes, int, bytes]:
+    """What a scan stores per photo: 256-bit hash, pHash, quality, centre-window hash."""
+    return dct256(gray), phash64(gray), quality_score(gray), centre256(gray)
 
 
 def _images(dirs: list[Path], limit: int) -> list[tuple[str, np.ndarray]]:
@@ -73,14 +81,15 @@ def _order(order_id: str) -> Order:
                   "closed": "2026-12-09T10:30:00+08:00"}})
 
 
-def _probe(h256: bytes, h64: bytes, q: int) -> PhotoResult:
+def _probe(h256: bytes, h64: bytes, q: int, probes: list[bytes]) -> PhotoResult:
     return PhotoResult(slot=Slot.machine_running, file="q.jpg", usable=True,
-                       data={"hash256": h256.hex(), "phash64": h64.hex(), "hash_quality": q})
+                       data={"hash256": h256.hex(), "phash64": h64.hex(), "hash_quality": q,
+                             "crop_probes": [h.hex() for h in probes]})
 
 
-def _rec(oid: str, rows: list[tuple[str, bytes, bytes, int]]) -> OrderRecord:
+def _rec(oid: str, rows: list[tuple[str, bytes, bytes, int, bytes]]) -> OrderRecord:
     photos = tuple(PhotoRow(position=i, slot="machine_running", file=f, usable=True, hash256=a, phash64=b,
-                            hash_quality=q, sha256=None) for i, (f, a, b, q) in enumerate(rows))
+                            hash_quality=q, hash_centre=c, sha256=None) for i, (f, a, b, q, c) in enumerate(rows))
     return OrderRecord(order_id=oid, fingerprint="bench", order_json="{}", engineer_id=f"E{hash(oid) % 500}",
                        contractor_id=None, dispatched_at="2026-12-01T09:00:00+08:00",
                        closed_at="2026-12-01T10:00:00+08:00", photos=photos, findings=())
@@ -122,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     while filler_left > 0 or planted_left:
         recs = []
         for _ in range(CHUNK_ORDERS):
-            rows: list[tuple[str, bytes, bytes, int]] = []
+            rows: list[tuple[str, bytes, bytes, int, bytes]] = []
             while pi < len(pos) and pos[pi] <= oid and planted_left:  # originals spread through the history
                 rows.append(planted_left.pop(0))
                 pi += 1
@@ -130,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             if k > 0:
                 a = rng.integers(0, 256, (k, 32), dtype=np.uint8)
                 b = rng.integers(0, 256, (k, 8), dtype=np.uint8)
-                rows += [(f"f{oid}_{i}.jpg", a[i].tobytes(), b[i].tobytes(), 80) for i in range(k)]
+                c = rng.integers(0, 256, (k, 32), dtype=np.uint8)
+                rows += [(f"f{oid}_{i}.jpg", a[i].tobytes(), b[i].tobytes(), 80, c[i].tobytes()) for i in range(k)]
                 filler_left -= k
             if not rows and filler_left <= 0:
                 rows = planted_left[:PHOTOS_PER_ORDER]
@@ -147,11 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     checks = HistoryChecks(store, cfg)
     build_s = time.perf_counter() - t
-    mem = checks.idx256.nbytes + checks.idx64.nbytes
+    mem = checks.idx256.nbytes + checks.idx64.nbytes + checks.idx_centre.nbytes
     disk = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
     print(f"index build (read from SQLite + tables): {build_s:.1f} s for {len(checks.idx256):,} hashes; "
           f"memory {mem / 2**20:.0f} MiB (256-bit {checks.idx256.nbytes / 2**20:.0f} + 64-bit "
-          f"{checks.idx64.nbytes / 2**20:.0f}); database on disk {disk / 2**20:.0f} MiB")
+          f"{checks.idx64.nbytes / 2**20:.0f} + centre {checks.idx_centre.nbytes / 2**20:.0f}); "
+          f"database on disk {disk / 2**20:.0f} MiB")
 
     # single-insert rate into the live index (what a scan does per photo)
     t = time.perf_counter()
@@ -164,11 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     per_edit: dict[str, list[bool]] = {}
     misses: list[tuple[str, str, object]] = []
     th = checks.th
-    for (name, h256, _h64, _q), (_, g) in zip(planted, real, strict=False):
+    for (name, h256, _h64, _q, _c), (_, g) in zip(planted, real, strict=False):
         for kind, e in edits(g, rng, max_crop=0.02).items():
-            a, b, q = _hashes(e)
+            a, b, q, _ = _hashes(e)
+            probes = crop_probes256(e)  # computed by the worker, like the hashes: not timed
             t = time.perf_counter()
-            m_ = checks._best_match(probe_order, _probe(a, b, q))
+            m_ = checks._best_match(probe_order, _probe(a, b, q, probes))
             times.append(time.perf_counter() - t)
             ok = q < th.hash_quality_min or (m_ is not None and m_[0].file == name)
             if not ok and m_ is not None:  # matched another stored photo: a near-identical one of the set?
@@ -180,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     found = sum(sum(v) for v in per_edit.values())
     total = sum(len(v) for v in per_edit.values())
     print(f"recall of planted near-duplicates (radius {th.hash_radius}/256, or pHash ≤ {th.phash_radius}/64 "
-          f"with 256-bit ≤ {th.crop_gate_radius}): {found}/{total} = {found / max(1, total):.4f}")
+          f"with 256-bit ≤ {th.crop_gate_radius}, or a crop window ≤ {th.crop_window_radius}): "
+          f"{found}/{total} = {found / max(1, total):.4f}")
     for kind, v in per_edit.items():
         print(f"  {kind:9s} {sum(v)}/{len(v)}")
     for miss in misses[:12]:
@@ -190,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.random_queries):
         a = rng.integers(0, 256, 32, dtype=np.uint8).tobytes()
         b = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()
+        probes = list(rng.integers(0, 256, (16, 32), dtype=np.uint8))
         t = time.perf_counter()
-        false += checks._best_match(probe_order, _probe(a, b, 80)) is not None
+        false += checks._best_match(probe_order, _probe(a, b, 80, [p.tobytes() for p in probes])) is not None
         times.append(time.perf_counter() - t)
     print(f"false matches among {args.random_queries:,} random unrelated queries: {false} "
           f"({false / max(1, args.random_queries):.4%})")
@@ -199,16 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     skipped = 0
     hits = []
     for f, g in fix_query:
-        a, b, q = _hashes(g)
+        a, b, q, _ = _hashes(g)
         if q < th.hash_quality_min:
             skipped += 1
             continue
-        m_ = checks._best_match(probe_order, _probe(a, b, q))
+        m_ = checks._best_match(probe_order, _probe(a, b, q, crop_probes256(g)))
         if m_ is not None:
             fq += 1
             hits.append((f, m_[0].file, m_[1], m_[2]))
     n_fq = len(fix_query) - skipped
-    by_how = {how: sum(h[3] == how for h in hits) for how in ("identical_file", "perceptual", "perceptual_crop")}
+    by_how = {how: sum(h[3] == how for h in hits) for how in ("identical_file", "perceptual", "perceptual_crop",
+                                                      "perceptual_window")}
     print(f"matches of {n_fq} fixture photos of other sets against the {len(fix_index)} stored: {fq} "
           f"({fq / max(1, n_fq):.2%}); by tier {by_how}; below the quality floor (not searched): {skipped}")
     print("  (the crop-tolerant tier is searched only for photos without their camera's capture time within the "

@@ -29,7 +29,14 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 
 from wocheck.io.images import PhotoError, load_photo  # noqa: E402
-from wocheck.metrics.hashing import dct256, hamming, quality_score  # noqa: E402
+from wocheck.metrics.hashing import (  # noqa: E402
+    CROP_INSET,
+    centre256,
+    crop_probes256,
+    dct256,
+    hamming,
+    quality_score,
+)
 
 OUT = REPO / "models" / "thresholds" / "authenticity.toml"
 DEFAULT_DIRS = [REPO.parent / "shared/realdata/exif/images", REPO.parent / "shared/realdata/barcodes/images"]
@@ -37,6 +44,9 @@ MARGIN_BITS = 4
 # The crop-tolerant tier (64-bit pHash within PHASH_RADIUS and 256-bit within CROP_GATE): set by hand from
 # the crop distances printed below (real photos, ≤ 3 % a side: 256-bit p90 50, p99 62) and from the
 # fixtures' look-alike nameplates/forms (unrelated pairs at 62-80 bits); its findings go to review.
+# The centre-window tier (hashing.crop_probes256 against centre256): PDQ's published match radius, the
+# same as the whole-frame one; the window distances of crops ≤ CROP_INSET a side are printed below.
+CROP_WINDOW_RADIUS = 31
 PHASH_RADIUS = 10
 CROP_GATE = 68
 TEMPLATE_RADIUS = 20
@@ -82,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     files = sorted(p for d in dirs for p in d.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".heic"))
     hashes: list[tuple[str, bytes, int]] = []
     pos: dict[str, list[int]] = {}
+    window: list[int] = []  # crop tier 2: nearest probe window of a copy cropped ≤ CROP_INSET a side
+    wrng = np.random.default_rng(args.seed + 1)
     for f in files:
         try:
             gray = load_photo(f).preview_gray(1000)
@@ -96,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for name, e in edits(gray, rng).items():
             pos.setdefault(name, []).append(hamming(h, dct256(e)))
+        c = centre256(gray)
+        for name, e in edits(gray, wrng, max_crop=CROP_INSET).items():
+            if name in ("crop", "all"):
+                window.append(min(hamming(c, w) for w in crop_probes256(e)))
     good = [(g, h) for g, h, q in hashes if q >= QUALITY_MIN]
     neg = np.array([hamming(a[1], b[1]) for a, b in itertools.combinations(good, 2) if a[0] != b[0]])
     neg_all = np.array([hamming(a[1], b[1]) for a, b in itertools.combinations(hashes, 2) if a[0] != b[0]])
@@ -112,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"unrelated pairs: min {neg.min()}  p0.1 {np.percentile(neg, 0.1):.0f}  median {np.median(neg):.0f}")
     print(f"radius {radius}: positives kept {float((allpos <= radius).mean()):.4f}, "
           f"unrelated pairs within it {fp:.5f} (quality ≥ {QUALITY_MIN}), {fp_all:.5f} (all qualities)")
+    win = np.array(window)
+    print(f"crop ≤ {CROP_INSET:.0%} a side, nearest window to the centre hash: n={len(win)} median "
+          f"{np.median(win):.0f} p99 {np.percentile(win, 99):.0f} max {win.max()} (radius {CROP_WINDOW_RADIUS})")
     if args.write:
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(f"""# Reuse search and EXIF plausibility (AuthenticityThresholds, inspectors/authenticity.py).
@@ -119,6 +138,7 @@ hash_radius = {radius}              # bits of 256: same picture within this dist
 hash_quality_min = {QUALITY_MIN}         # hashes of flatter photos are not indexed nor searched
 phash_radius = {PHASH_RADIUS}             # crop tier: 64-bit pHash within this (of 64) …
 crop_gate_radius = {CROP_GATE}         # … and 256-bit hash within this; only photos without camera time in the visit
+crop_window_radius = {CROP_WINDOW_RADIUS}       # crop tier 2: a query window within this of a centre window
 template_slots = ["service_form", "code_label"]  # one printed design: look-alikes, so a stricter radius
 template_radius = {TEMPLATE_RADIUS}          # set by hand: fixture nameplates of different machines at 30 bits
 clock_valid_from = 2012-01-01   # earlier EXIF times are reset clocks (1970, 1980, 2000 defaults): no evidence
@@ -137,6 +157,8 @@ positive_max_distance = {int(allpos.max())}
 negative_pairs = {len(neg)}
 negative_min_distance = {int(neg.min())}
 negative_pairs_within_radius = {fp:.6f}
+crop_window_edits = {len(win)}
+crop_window_max_distance = {int(win.max())}
 radius_rule = "max positive distance + {MARGIN_BITS} bits, capped at {RADIUS_CAP} (PDQ's published threshold)"
 quality_rule = "PDQ's published floor; not fitted to this set"
 """, encoding="utf-8")

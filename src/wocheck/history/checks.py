@@ -8,7 +8,9 @@ too). For each order:
    recorded result and findings come back (a rerun after a kill skips what is done).
 2. `check` — reuse (clause 50): each usable photo is looked up among *other* orders' photos: identical
    bytes; 256-bit hash within ``hash_radius``; or, for small crops that move the 256-bit hash, pHash
-   within ``phash_radius`` *and* 256-bit hash within ``crop_gate_radius`` — this coarse search only for
+   within ``phash_radius`` *and* 256-bit hash within ``crop_gate_radius``, or one of the photo's crop
+   probe windows within ``crop_window_radius`` of another photo's centre-window hash (crops of up to
+   `CROP_INSET` a side, `wocheck.metrics.hashing.crop_probes256`) — these crop tiers only for
    photos without their camera's capture time within the visit (a cropped copy is a re-saved file), and
    its findings go to review. Hashes below the quality floor
    (flat, generic pictures) are neither indexed nor searched. The later upload is the false one: the
@@ -94,7 +96,9 @@ class HistoryChecks:
         self.config_fp = config_fingerprint(cfg)
         self.idx256 = MultiIndexHash(256)
         self.idx64 = MultiIndexHash(64)
+        self.idx_centre = MultiIndexHash(256)  # centre-window hashes (crop tier)
         self._synced = 0
+        self._synced_centre = 0
         self.sync()
         log.info("history %s: %d photos indexed", store.location, len(self.idx256))
 
@@ -105,6 +109,10 @@ class HistoryChecks:
             self.idx256.add(ids, h256)
             self.idx64.add(ids, h64)
             self._synced = int(ids[-1])
+        for ids, hc in self.store.iter_centre_hashes(after_photo_id=self._synced_centre,
+                                                     min_quality=self.th.hash_quality_min):
+            self.idx_centre.add(ids, hc)
+            self._synced_centre = int(ids[-1])
 
     # -- replay ------------------------------------------------------------------------------------
 
@@ -169,16 +177,24 @@ class HistoryChecks:
             radius = self.th.template_radius if template else self.th.hash_radius
             near = dict(self.idx256.search(q256, radius))
             cropped: set[int] = set()
+            windowed: dict[int, int] = {}
             if not template and not self._fresh_from_camera(order, p):
                 cropped = {i for i, _ in self.idx64.search(q64, self.th.phash_radius)} - set(near)
-            if near or cropped:
-                for sp in self.store.photos([*near, *cropped]):
+                for probe in p.data.get("crop_probes") or []:
+                    for i, d in self.idx_centre.search(bytes.fromhex(probe), self.th.crop_window_radius):
+                        if i not in near and d < windowed.get(i, d + 1):
+                            windowed[i] = d
+            if near or cropped or windowed:
+                for sp in self.store.photos(sorted({*near, *cropped, *windowed})):
                     if sp.order_id == order.order_id or sp.hash256 is None:
                         continue
                     d = near.get(sp.photo_id)
                     if d is not None:
                         cands.append((d, sp.photo_id, "perceptual_template" if template else "perceptual", sp))
-                    else:
+                        continue
+                    if sp.photo_id in windowed:
+                        cands.append((windowed[sp.photo_id], sp.photo_id, "perceptual_window", sp))
+                    if sp.photo_id in cropped:
                         d = hamming(q256, sp.hash256)
                         if d <= self.th.crop_gate_radius:
                             cands.append((d, sp.photo_id, "perceptual_crop", sp))
@@ -203,7 +219,7 @@ class HistoryChecks:
     def _reuse_finding(self, *, slot: str, photo: str, other_order: str, other_photo: str,
                        other_engineer: str | None, other_uploaded: str | None, distance: int, how: str,
                        exif_present: bool | None) -> Finding:
-        radius = {"perceptual_crop": self.th.crop_gate_radius,
+        radius = {"perceptual_crop": self.th.crop_gate_radius, "perceptual_window": self.th.crop_window_radius,
                   "perceptual_template": self.th.template_radius}.get(how, self.th.hash_radius)
         evidence: dict[str, Any] = {
             "other_order_id": other_order, "other_photo": other_photo, "other_engineer_id": other_engineer,
@@ -214,7 +230,7 @@ class HistoryChecks:
         same = "相同" if how == "identical_file" else "近似"
         return Finding(
             check="reuse.photo", slot=slot, photo=photo, evidence=evidence,  # type: ignore[arg-type]
-            certain=how != "perceptual_crop",  # the coarse tier's look-alikes go to a reviewer
+            certain=how not in ("perceptual_crop", "perceptual_window"),  # crop tiers: a reviewer confirms
             confidence=1.0 if how == "identical_file" else (0.97 if how == "perceptual" else 0.9),
             message_zh=f"照片与工单 {other_order} 的照片 {other_photo} {same}（汉明距离 {distance}），重复使用旧照片",
             message_en=f"Photo is the same as {other_photo} of order {other_order} "
@@ -264,12 +280,13 @@ class HistoryChecks:
         for i, p in enumerate(result.photos):
             ref = order.photos[i] if i < len(order.photos) else None
             exif = p.exif or {}
-            h256, h64 = p.data.get("hash256"), p.data.get("phash64")
+            h256, h64, hc = p.data.get("hash256"), p.data.get("phash64"), p.data.get("hash_centre")
             rows.append(PhotoRow(
                 position=i, slot=p.slot.value, file=p.file, usable=p.usable, error_kind=p.error_kind,
                 reason_zh=p.reason_zh, reason_en=p.reason_en, sha256=p.sha256,
                 hash256=bytes.fromhex(h256) if h256 else None, phash64=bytes.fromhex(h64) if h64 else None,
-                hash_quality=p.data.get("hash_quality"), width=p.width, height=p.height, exif=p.exif,
+                hash_quality=p.data.get("hash_quality"), hash_centre=bytes.fromhex(hc) if hc else None,
+                width=p.width, height=p.height, exif=p.exif,
                 make=exif.get("make"), model=exif.get("model"), body_serial=exif.get("body_serial"),
                 captured_at=exif.get("captured_at"), uploaded_by=ref.uploaded_by if ref else None,
                 uploaded_at=_iso(ref.uploaded_at) if ref else None, result_json=_photo_json(p)))
@@ -299,7 +316,8 @@ def _photo_json(p: PhotoResult) -> str:
     return json.dumps({
         "slot": p.slot.value, "file": p.file, "usable": p.usable, "error_kind": p.error_kind,
         "reason_zh": p.reason_zh, "reason_en": p.reason_en, "sha256": p.sha256, "width": p.width,
-        "height": p.height, "exif": p.exif, "measurements": p.measurements, "data": p.data,
+        "height": p.height, "exif": p.exif, "measurements": p.measurements,
+        "data": {k: v for k, v in p.data.items() if k != "crop_probes"},  # query-only, 1 KB: not stored
         "annotations": [asdict(a) for a in p.annotations]}, ensure_ascii=False, default=str)
 
 

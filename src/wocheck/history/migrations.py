@@ -57,4 +57,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             check_code TEXT NOT NULL, photo TEXT, finding_json TEXT NOT NULL, added_by_scan TEXT)""",
         "CREATE INDEX findings_order ON findings(order_id)",
     )),
+    # The crop-tolerant hash of each photo's centre window (`wocheck.metrics.hashing.centre256`).
+    Migration("0002_photos_hash_centre", (
+        "ALTER TABLE photos ADD COLUMN hash_centre {blob}",
+    )),
 )

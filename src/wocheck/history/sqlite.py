@@ -40,8 +40,9 @@ def _now() -> str:
 _PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "reason_zh", "reason_en",
                "sha256", "hash256", "phash64", "hash_quality", "width", "height", "exif_json", "make", "model",
                "body_serial", "captured_at", "engineer_id", "uploaded_by", "uploaded_at", "result_json")
-_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_PHOTO_COLS)}) "
-                 f"VALUES ({', '.join('?' for _ in _PHOTO_COLS)})")
+_INSERT_COLS = (*_PHOTO_COLS, "hash_centre")  # hash_centre: migration 0002, written, not read back
+_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_INSERT_COLS)}) "
+                 f"VALUES ({', '.join('?' for _ in _INSERT_COLS)})")
 _STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p.hash256, p.engineer_id, "
                      "p.uploaded_by, p.uploaded_at, o.closed_at FROM photos p JOIN orders o USING (order_id)")
 
@@ -184,6 +185,22 @@ class SqliteStore(HistoryStore):
             if len(rows) < batch:
                 return
 
+    def iter_centre_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
+                           ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8]]]:
+        last = after_photo_id
+        while True:
+            rows = self._db.execute(
+                "SELECT photo_id, hash_centre FROM photos WHERE photo_id > ? AND hash_centre IS NOT NULL "
+                "AND hash_quality >= ? ORDER BY photo_id LIMIT ?", (last, min_quality, batch)).fetchall()
+            if not rows:
+                return
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            hc = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), _HASH_BYTES)
+            last = int(ids[-1])
+            yield ids, hc
+            if len(rows) < batch:
+                return
+
     def max_photo_id(self) -> int:
         row = self._db.execute("SELECT MAX(photo_id) FROM photos").fetchone()
         return int(row[0] or 0)
@@ -246,7 +263,7 @@ def _photo_values(order_id: str, engineer_id: str, p: PhotoRow) -> tuple[object,
             p.sha256, p.hash256, p.phash64, p.hash_quality, p.width, p.height,
             json.dumps(p.exif, ensure_ascii=False) if p.exif is not None else None,
             p.make, p.model, p.body_serial, p.captured_at, engineer_id, p.uploaded_by, p.uploaded_at,
-            p.result_json)
+            p.result_json, p.hash_centre)
 
 
 def _photo_row(r: tuple[object, ...]) -> PhotoRow:

@@ -40,6 +40,7 @@ class PhotoRow:
     hash256: bytes | None = None
     phash64: bytes | None = None
     hash_quality: int | None = None
+    hash_centre: bytes | None = None  # `centre256`, the crop-tolerant tier (migration 0002)
     width: int | None = None
     height: int | None = None
     exif: dict[str, Any] | None = None
@@ -148,6 +149,12 @@ class HistoryStore(ABC):
         """Batches of (photo ids, 256-bit hashes as (n, 32) uint8, 64-bit pHashes as (n, 8) uint8) with
         id > ``after_photo_id`` and hash quality ≥ ``min_quality``, in id order: to build or catch up the
         near-duplicate indexes."""
+
+    def iter_centre_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
+                           ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8]]]:
+        """Batches of (photo ids, centre-window hashes as (n, 32) uint8), like `iter_hashes`, for the
+        crop-tolerant tier. A backend that doesn't record ``hash_centre`` yields nothing (no such tier)."""
+        return iter(())
 
     @abstractmethod
     def photos(self, photo_ids: list[int]) -> list[StoredPhoto]:
