@@ -79,9 +79,12 @@ def test_default_db_is_user_level_and_overridable(monkeypatch: pytest.MonkeyPatc
     assert default_db_path() == tmp_path / "data" / "wocheck" / "history.sqlite"
 
 
-def test_postgres_is_a_later_backend() -> None:
-    with pytest.raises(NotImplementedError):
-        open_store("postgresql://db/wocheck")
+def test_postgres_url_goes_to_the_postgres_backend(tmp_path: Path) -> None:
+    from wocheck.history.sqlite import HistoryError
+
+    with pytest.raises(HistoryError, match="can't be reached"):  # no server on that socket: a clear error
+        open_store(f"postgresql:///wocheck?host={tmp_path}")
+    assert not list(tmp_path.iterdir())  # and no SQLite file named like the URL
 
 
 def _flip(h: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -2,8 +2,7 @@
 
 The scan (parent process only) talks to a `HistoryStore`; inspectors never see it. `open_store` picks the
 backend from the location: a file path is SQLite (`wocheck.history.sqlite`); a ``postgresql://`` URL is
-for the PostgreSQL backend of a later issue (a new module implementing this class, running the same
-`wocheck.history.migrations`).
+PostgreSQL (`wocheck.history.postgres`, psycopg 3). Both run the same `wocheck.history.migrations`.
 
 Recording an order is one transaction: the order, every photo reference and every finding, or nothing.
 A second recording of the same order id replaces the first (a re-export that changed, a rerun after a
@@ -13,6 +12,7 @@ config change).
 from __future__ import annotations
 
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -188,11 +188,26 @@ def default_db_path() -> Path:
     return Path(base) / "wocheck" / "history.sqlite"
 
 
+_PG_URL = re.compile(r"^(postgresql|postgres):/", re.IGNORECASE)
+_PG_COLLAPSED = re.compile(r"^(postgresql|postgres):/(?!/)", re.IGNORECASE)
+
+
+def is_postgres_url(location: str | Path) -> bool:
+    """Whether ``location`` names a PostgreSQL database (``postgresql://…`` or ``postgres://…``)."""
+    return bool(_PG_URL.match(str(location)))
+
+
 def open_store(location: str | Path) -> HistoryStore:
-    """The store at ``location``: a SQLite file path, or (later) a ``postgresql://`` URL."""
+    """The store at ``location``: a ``postgresql://USER@HOST[:PORT]/DB`` URL is PostgreSQL
+    (`wocheck.history.postgres`), anything else a SQLite file path.
+
+    A URL that went through `pathlib.Path` (``--db`` is a path option) lost one slash of ``//``; it is
+    restored here."""
     loc = str(location)
-    if loc.startswith(("postgresql://", "postgres://")):
-        raise NotImplementedError("the PostgreSQL history backend is not part of this version")
+    if is_postgres_url(loc):
+        from wocheck.history.postgres import PostgresStore
+
+        return PostgresStore(_PG_COLLAPSED.sub(lambda m: f"{m.group(1)}://", loc, count=1))
     from wocheck.history.sqlite import SqliteStore
 
     return SqliteStore(Path(loc))

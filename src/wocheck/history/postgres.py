@@ -1,0 +1,298 @@
+"""The PostgreSQL history backend: one database shared by scans on several machines (psycopg 3).
+
+The schema and its recorded migrations are `wocheck.history.migrations`, the same list SQLite runs,
+rendered with ``BIGSERIAL PRIMARY KEY`` / ``BYTEA``.
+
+Concurrency. Every write transaction — and `locked()`, the scan's check+record of one order — first
+takes one transaction-scoped advisory lock (``pg_advisory_xact_lock``) on this database, released at
+commit or rollback. So writers run one at a time, as under SQLite's ``BEGIN IMMEDIATE``:
+
+- a scan's lookups inside `locked()` run after every other scan's earlier orders committed (READ
+  COMMITTED: each statement sees what committed before it started), so a reuse between two scans'
+  photos is found by whichever records second;
+- photo ids (a sequence) are handed out in commit order, so the in-memory index catches up from rows
+  committed by others with ``photo_id > last seen`` (`HistoryChecks.sync`) and misses none.
+
+Reads outside `locked()` run in autocommit. PostgreSQL text can't hold NUL characters: they are dropped
+from the text columns (EXIF strings padded with NULs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import psycopg
+from numpy.typing import NDArray
+
+from wocheck.history.migrations import MIGRATIONS, MIGRATIONS_TABLE
+from wocheck.history.sqlite import HistoryError
+from wocheck.history.store import DeviceUse, HistoryStore, OrderRecord, PhotoRow, StoredOrder, StoredPhoto
+
+log = logging.getLogger(__name__)
+
+# The advisory lock key of the history's writers (any fixed 64-bit number; advisory locks are per
+# database, so two histories in one server don't block each other). ASCII "wocheckH".
+WRITE_LOCK_KEY = int.from_bytes(b"wocheckH", "big", signed=True)
+CONNECT_TIMEOUT_S = 30
+_HASH_BYTES = 32
+_PHASH_BYTES = 8
+PG_TYPES = {"pk": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA"}
+
+_PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "reason_zh", "reason_en",
+               "sha256", "hash256", "phash64", "hash_quality", "width", "height", "exif_json", "make", "model",
+               "body_serial", "captured_at", "engineer_id", "uploaded_by", "uploaded_at", "result_json")
+_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_PHOTO_COLS)}) "
+                 f"VALUES ({', '.join('%s' for _ in _PHOTO_COLS)})")
+_INSERT_FINDING = ("INSERT INTO findings (order_id, check_code, photo, finding_json, added_by_scan) "
+                   "VALUES (%s, %s, %s, %s, %s)")
+_STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p.hash256, p.engineer_id, "
+                     "p.uploaded_by, p.uploaded_at, o.closed_at FROM photos p JOIN orders o USING (order_id)")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for logs and messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _text(v: str | None) -> str | None:
+    return v.replace("\x00", "") if v else v
+
+
+class PostgresStore(HistoryStore):
+    """The history in a PostgreSQL database given by a ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DB`` URL
+    (libpq's forms: ``?host=/socket/dir``, ``PGPASSWORD``, ``~/.pgpass`` work too)."""
+
+    def __init__(self, url: str) -> None:
+        self.location = redact(url)
+        try:
+            self._db = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.Error as e:
+            raise HistoryError(f"history database {self.location} can't be reached: {e} "
+                               "(is the server up, the database created and the user allowed?)") from e
+        self._depth = 0
+        try:
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -- transactions and migrations ---------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        for m in MIGRATIONS:
+            with self._tx():  # the lock also serialises two scans creating a new database at once
+                self._db.execute(MIGRATIONS_TABLE)
+                done = self._db.execute("SELECT 1 FROM schema_migrations WHERE name = %s", (m.name,)).fetchone()
+                if not done:
+                    for stmt in m.render(**PG_TYPES):
+                        self._db.execute(stmt)  # type: ignore[call-overload]
+                    self._db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
+                                     (m.name, _now()))
+                    log.info("history %s: applied migration %s", self.location, m.name)
+
+    def _tx(self) -> _Tx:
+        return _Tx(self)
+
+    def locked(self) -> _Tx:
+        """One write transaction holding the history's advisory lock around lookups and recordings:
+        another scan's orders are wholly visible to the lookups or wait until this commits."""
+        return _Tx(self)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+    # -- scans ---------------------------------------------------------------------------------------
+
+    def begin_scan(self, scan_id: str, *, orders_path: str, out_dir: str, checker_version: str) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO scans (scan_id, started_at, orders_path, out_dir, status, checker_version) "
+                "VALUES (%s, %s, %s, %s, 'running', %s) ON CONFLICT (scan_id) DO UPDATE SET "
+                "started_at = EXCLUDED.started_at, orders_path = EXCLUDED.orders_path, out_dir = EXCLUDED.out_dir, "
+                "status = 'running', finished_at = NULL, checker_version = EXCLUDED.checker_version",
+                (scan_id, _now(), _text(orders_path), _text(out_dir), checker_version))
+
+    def finish_scan(self, scan_id: str, status: str) -> None:
+        with self._tx():
+            self._db.execute("UPDATE scans SET finished_at = %s, status = %s WHERE scan_id = %s",
+                             (_now(), status, scan_id))
+
+    # -- orders --------------------------------------------------------------------------------------
+
+    def get_order(self, order_id: str) -> StoredOrder | None:
+        row = self._db.execute("SELECT order_id, fingerprint, config_fingerprint, order_json FROM orders "
+                               "WHERE order_id = %s", (order_id,)).fetchone()
+        if row is None:
+            return None
+        photos = tuple(_photo_row(r) for r in self._db.execute(
+            f"SELECT {', '.join(_PHOTO_COLS[1:])} FROM photos WHERE order_id = %s ORDER BY position",
+            (order_id,)))
+        findings = tuple(r[0] for r in self._db.execute(
+            "SELECT finding_json FROM findings WHERE order_id = %s ORDER BY finding_id", (order_id,)))
+        return StoredOrder(row[0], row[1], row[2] or "", row[3], photos, findings)
+
+    def record_order(self, rec: OrderRecord, scan_id: str | None = None) -> None:
+        with self._tx(), self._db.cursor() as cur:
+            # ON DELETE CASCADE removes the order's previous photos and findings.
+            cur.execute("DELETE FROM orders WHERE order_id = %s", (rec.order_id,))
+            cur.execute(
+                "INSERT INTO orders (order_id, fingerprint, scan_id, engineer_id, contractor_id, dispatched_at, "
+                "closed_at, order_json, recorded_at, config_fingerprint) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (rec.order_id, rec.fingerprint, scan_id, rec.engineer_id, rec.contractor_id, rec.dispatched_at,
+                 rec.closed_at, _text(rec.order_json), _now(), rec.config_fingerprint))
+            if rec.photos:
+                cur.executemany(_INSERT_PHOTO, [_photo_values(rec.order_id, rec.engineer_id, p)
+                                                for p in rec.photos])
+            if rec.findings:
+                cur.executemany(_INSERT_FINDING, [(rec.order_id, c, _text(ph), _text(js), scan_id)
+                                                  for c, ph, js in rec.findings])
+
+    def record_orders(self, recs: list[OrderRecord], scan_id: str | None = None) -> None:
+        """Several orders in one transaction (bulk loads and benchmarks)."""
+        with self._tx():
+            for rec in recs:
+                self.record_order(rec, scan_id)
+
+    def add_findings(self, order_id: str, findings: list[tuple[str, str | None, str]], scan_id: str | None) -> None:
+        if not findings:
+            return
+        with self._tx(), self._db.cursor() as cur:
+            cur.executemany(_INSERT_FINDING, [(order_id, c, _text(ph), _text(js), scan_id) for c, ph, js in findings])
+
+    # -- lookups -------------------------------------------------------------------------------------
+
+    def iter_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
+                    ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]]:
+        last = after_photo_id
+        while True:
+            rows = self._db.execute(
+                "SELECT photo_id, hash256, phash64 FROM photos WHERE photo_id > %s AND hash256 IS NOT NULL "
+                "AND phash64 IS NOT NULL AND hash_quality >= %s ORDER BY photo_id LIMIT %s",
+                (last, min_quality, batch)).fetchall()
+            if not rows:
+                return
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            h256 = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), _HASH_BYTES)
+            h64 = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(len(rows), _PHASH_BYTES)
+            last = int(ids[-1])
+            yield ids, h256, h64
+            if len(rows) < batch:
+                return
+
+    def max_photo_id(self) -> int:
+        row = self._db.execute("SELECT MAX(photo_id) FROM photos").fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def photos(self, photo_ids: list[int]) -> list[StoredPhoto]:
+        if not photo_ids:
+            return []
+        return [StoredPhoto(*_bytes_at(r, 5)) for r in self._db.execute(
+            f"{_STORED_PHOTO_SQL} WHERE p.photo_id = ANY(%s) ORDER BY p.photo_id", ([int(i) for i in photo_ids],))]
+
+    def photos_by_sha256(self, sha256: str) -> list[StoredPhoto]:
+        return [StoredPhoto(*_bytes_at(r, 5)) for r in self._db.execute(
+            f"{_STORED_PHOTO_SQL} WHERE p.sha256 = %s ORDER BY p.photo_id", (sha256,))]
+
+    def device_users(self, *, make: str | None, model: str | None, body_serial: str | None,
+                     exclude_order: str) -> list[DeviceUse]:
+        if body_serial:
+            where, args = "body_serial = %s AND COALESCE(make, '') = %s", [_text(body_serial), _text(make) or ""]
+        elif make and model:
+            where, args = "make = %s AND model = %s", [_text(make), _text(model)]
+        else:
+            return []
+        rows = self._db.execute(
+            f"SELECT engineer_id, COUNT(DISTINCT order_id) FROM photos WHERE {where} AND order_id != %s "  # type: ignore[call-overload]
+            "AND engineer_id IS NOT NULL GROUP BY engineer_id ORDER BY 2 DESC, 1", [*args, exclude_order])
+        return [DeviceUse(r[0], int(r[1])) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t in ("scans", "orders", "photos", "findings"):
+            row = self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()  # type: ignore[call-overload]
+            out[t] = int(row[0]) if row else 0
+        return out
+
+
+class _Tx:
+    """A transaction that first takes the history's advisory write lock; committed on success, rolled back
+    on any exception (including KeyboardInterrupt). Nested inside an open one it does nothing: the outer
+    one commits or rolls back the whole."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self._tx: psycopg.Transaction | None = None
+
+    def __enter__(self) -> None:
+        s = self._store
+        s._depth += 1
+        if s._depth > 1:
+            return
+        tx = s._db.transaction()
+        try:
+            tx.__enter__()
+        except BaseException:
+            s._depth -= 1
+            raise
+        try:
+            s._db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+        except BaseException as e:
+            s._depth -= 1
+            tx.__exit__(type(e), e, e.__traceback__)
+            raise
+        self._tx = tx
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        s = self._store
+        s._depth -= 1
+        if self._tx is not None:
+            self._tx.__exit__(et, e, tb)
+
+
+def _bytes_at(r: tuple[object, ...], i: int) -> tuple[object, ...]:
+    v = r[i]
+    if isinstance(v, memoryview):
+        return (*r[:i], bytes(v), *r[i + 1:])
+    return r
+
+
+def _photo_values(order_id: str, engineer_id: str, p: PhotoRow) -> tuple[object, ...]:
+    return (order_id, p.position, p.slot, _text(p.file), int(p.usable), p.error_kind, _text(p.reason_zh),
+            _text(p.reason_en), p.sha256, p.hash256, p.phash64, p.hash_quality, p.width, p.height,
+            json.dumps(p.exif, ensure_ascii=False) if p.exif is not None else None,
+            _text(p.make), _text(p.model), _text(p.body_serial), _text(p.captured_at), engineer_id,
+            p.uploaded_by, p.uploaded_at, _text(p.result_json))
+
+
+def _photo_row(r: tuple[object, ...]) -> PhotoRow:
+    (position, slot, file, usable, error_kind, reason_zh, reason_en, sha256, hash256, phash64, quality,
+     width, height, exif_json, make, model, serial, captured_at, _engineer, uploaded_by, uploaded_at,
+     result_json) = r
+    return PhotoRow(position=int(position), slot=str(slot), file=str(file),  # type: ignore[call-overload]
+                    usable=bool(usable), error_kind=error_kind, reason_zh=reason_zh or "",  # type: ignore[arg-type]
+                    reason_en=reason_en or "", sha256=sha256,  # type: ignore[arg-type]
+                    hash256=bytes(hash256) if hash256 is not None else None,  # type: ignore[call-overload]
+                    phash64=bytes(phash64) if phash64 is not None else None,  # type: ignore[call-overload]
+                    hash_quality=quality, width=width, height=height,  # type: ignore[arg-type]
+                    exif=json.loads(exif_json) if exif_json else None,  # type: ignore[arg-type]
+                    make=make, model=model, body_serial=serial, captured_at=captured_at,  # type: ignore[arg-type]
+                    uploaded_by=uploaded_by, uploaded_at=uploaded_at, result_json=result_json)  # type: ignore[arg-type]
