@@ -48,7 +48,8 @@ def _rec(order_id: str, engineer: str = "E1", n: int = 2, slot: str | None = "ma
          h: bytes | None = None, serial: str | None = None) -> OrderRecord:
     photos = tuple(PhotoRow(position=i, slot=slot, file=f"{order_id}/{i}.jpg", usable=True,  # type: ignore[arg-type]
                             sha256=f"{order_id}-{i}", hash256=h or bytes([i]) * 32, phash64=bytes([i]) * 8,
-                            hash_quality=80, make="HUAWEI", model="ELS-AN00", body_serial=serial,
+                            hash_quality=80, hash_centre=bytes([i + 7]) * 32, make="HUAWEI", model="ELS-AN00",
+                            body_serial=serial,
                             exif={"present": True, "make": "HUAWEI"}, result_json='{"k": "v"}')
                    for i in range(n))
     return OrderRecord(order_id=order_id, fingerprint="f", order_json="{}", engineer_id=engineer,
@@ -107,6 +108,8 @@ def test_lookups(store: HistoryStore) -> None:
     assert all(b[1].shape[1] == 32 and b[2].shape[1] == 8 for b in batches)
     assert bytes(batches[0][1][1]) == bytes([1]) * 32
     assert not list(store.iter_hashes(after_photo_id=0, min_quality=81))
+    centre = list(store.iter_centre_hashes(after_photo_id=0, min_quality=50))
+    assert [list(b[0]) for b in centre] == [list(ids)] and bytes(centre[0][1][0]) == bytes([7]) * 32
     assert [len(b[0]) for b in store.iter_hashes(after_photo_id=int(ids[1]), min_quality=50)] == [2]
     users = store.device_users(make="HUAWEI", model="ELS-AN00", body_serial=None, exclude_order="A")
     assert [(u.engineer_id, u.orders) for u in users] == [("E2", 1)]

@@ -47,8 +47,9 @@ PG_TYPES = {"pk": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA"}
 _PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "reason_zh", "reason_en",
                "sha256", "hash256", "phash64", "hash_quality", "width", "height", "exif_json", "make", "model",
                "body_serial", "captured_at", "engineer_id", "uploaded_by", "uploaded_at", "result_json")
-_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_PHOTO_COLS)}) "
-                 f"VALUES ({', '.join('%s' for _ in _PHOTO_COLS)})")
+_INSERT_COLS = (*_PHOTO_COLS, "hash_centre")  # hash_centre: migration 0002, written, not read back
+_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_INSERT_COLS)}) "
+                 f"VALUES ({', '.join('%s' for _ in _INSERT_COLS)})")
 _INSERT_FINDING = ("INSERT INTO findings (order_id, check_code, photo, finding_json, added_by_scan) "
                    "VALUES (%s, %s, %s, %s, %s)")
 _STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p.hash256, p.engineer_id, "
@@ -198,6 +199,22 @@ class PostgresStore(HistoryStore):
             if len(rows) < batch:
                 return
 
+    def iter_centre_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
+                           ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8]]]:
+        last = after_photo_id
+        while True:
+            rows = self._db.execute(
+                "SELECT photo_id, hash_centre FROM photos WHERE photo_id > %s AND hash_centre IS NOT NULL "
+                "AND hash_quality >= %s ORDER BY photo_id LIMIT %s", (last, min_quality, batch)).fetchall()
+            if not rows:
+                return
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            hc = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), _HASH_BYTES)
+            last = int(ids[-1])
+            yield ids, hc
+            if len(rows) < batch:
+                return
+
     def max_photo_id(self) -> int:
         row = self._db.execute("SELECT MAX(photo_id) FROM photos").fetchone()
         return int(row[0] or 0) if row else 0
@@ -280,7 +297,7 @@ def _photo_values(order_id: str, engineer_id: str, p: PhotoRow) -> tuple[object,
             _text(p.reason_en), p.sha256, p.hash256, p.phash64, p.hash_quality, p.width, p.height,
             json.dumps(p.exif, ensure_ascii=False) if p.exif is not None else None,
             _text(p.make), _text(p.model), _text(p.body_serial), _text(p.captured_at), engineer_id,
-            p.uploaded_by, p.uploaded_at, _text(p.result_json))
+            p.uploaded_by, p.uploaded_at, _text(p.result_json), p.hash_centre)
 
 
 def _photo_row(r: tuple[object, ...]) -> PhotoRow:
