@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the browser test of the reviewers' report (tests/test_browser_report.py)
-APT_PACKAGES=(libzbar0 tesseract-ocr tesseract-ocr-chi-sim fonts-arphic-ukai fonts-wqy-microhei fonts-dejavu-core chromium)
+# postgresql: a throwaway server for the PostgreSQL history tests (tests/_pg.py); the service itself is not used
+APT_PACKAGES=(libzbar0 tesseract-ocr tesseract-ocr-chi-sim fonts-arphic-ukai fonts-wqy-microhei fonts-dejavu-core chromium
+              postgresql)
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
