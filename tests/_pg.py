@@ -74,9 +74,10 @@ def _runner() -> tuple[list[str], int | None, int | None] | str:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[PgServer]:
+def running_server(*, fsync: bool = False) -> Iterator[PgServer]:
     """Start a throwaway cluster; stop and remove it on exit. Raises `RuntimeError` if it can't start,
-    `LookupError` (with the reason) if it can't even be tried here."""
+    `LookupError` (with the reason) if it can't even be tried here. ``fsync`` off by default: the tests
+    are about transactions and locks, not power cuts (a benchmark turns it on)."""
     bin_dir = _bin_dir()
     if bin_dir is None:
         raise LookupError("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin; "
@@ -96,8 +97,8 @@ def running_server() -> Iterator[PgServer]:
         subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust",
                         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
                        check=True, capture_output=True, timeout=START_TIMEOUT_S)
-        # fsync off: a throwaway cluster; the tests are about transactions and locks, not power cuts
-        opts = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40"
+        opts = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'} "
+                "-c max_connections=40")
         subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts,
                         "-w", "-t", str(START_TIMEOUT_S), "start"],
                        check=True, capture_output=True, timeout=START_TIMEOUT_S + 10)

@@ -205,7 +205,15 @@ def open_store(location: str | Path) -> HistoryStore:
     restored here."""
     loc = str(location)
     if is_postgres_url(loc):
-        from wocheck.history.postgres import PostgresStore
+        try:
+            from wocheck.history.postgres import PostgresStore
+        except ModuleNotFoundError as e:
+            if e.name != "psycopg":
+                raise
+            from wocheck.history.sqlite import HistoryError
+
+            raise HistoryError("a postgresql:// history needs the PostgreSQL driver: "
+                               "pip install 'wocheck[postgres]' (psycopg 3)") from e
 
         return PostgresStore(_PG_COLLAPSED.sub(lambda m: f"{m.group(1)}://", loc, count=1))
     from wocheck.history.sqlite import SqliteStore
