@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 
 from _authenticity_synth import scene, wall
-from wocheck.metrics.hashing import dct256, hamming, phash64, quality_score
+from wocheck.metrics.hashing import (
+    CROP_INSET,
+    centre256,
+    crop_probes256,
+    dct256,
+    hamming,
+    phash64,
+    quality_score,
+    window256,
+)
 
 
 def _gray(img: np.ndarray) -> np.ndarray:
@@ -101,3 +110,52 @@ def test_resize_invariance_of_quality(pictures: list[np.ndarray]) -> None:
     g = pictures[3]
     small = cv2.resize(g, (g.shape[1] // 2, g.shape[0] // 2), interpolation=cv2.INTER_AREA)
     assert abs(quality_score(g) - quality_score(small)) <= 10
+
+
+def _crops(g: np.ndarray, rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    h, w = g.shape
+    out = []
+    for _ in range(n):
+        c = rng.uniform(0, CROP_INSET, 4)
+        out.append(g[int(h * c[0]):h - int(h * c[1]), int(w * c[2]):w - int(w * c[3])])
+    return out
+
+
+def _box() -> np.ndarray:  # a centred dark box on white: its odd DCT coefficients are ~0, unstable bits
+    g = np.full((216, 360), 235, np.uint8)
+    g[50:160, 80:285] = 30
+    return g
+
+
+def _modules(seed: int) -> np.ndarray:  # a QR-like random module pattern filling the frame
+    m = np.random.default_rng(seed).integers(0, 2, (70, 70)).astype(np.uint8) * 255
+    return cv2.resize(m, (177, 177), interpolation=cv2.INTER_NEAREST)
+
+
+def test_crop_probes_find_the_centre_window_of_hard_graphics(pictures: list[np.ndarray]) -> None:
+    rng = np.random.default_rng(5)
+    for g in [_box(), _modules(1), _modules(2), *pictures[:4]]:
+        c = centre256(g)
+        for e in _crops(g, rng, 12):
+            e = _jpeg(cv2.resize(e, (int(e.shape[1] * 0.7), int(e.shape[0] * 0.7)), interpolation=cv2.INTER_AREA), 60)
+            probes = crop_probes256(e)
+            assert len(probes) == 16
+            assert min(hamming(c, p) for p in probes) <= 31  # the index's crop-window radius
+
+
+def test_crop_probes_of_unrelated_pictures_stay_far(pictures: list[np.ndarray]) -> None:
+    others = [*pictures, _modules(1), _modules(2), _box()]
+    for i, a in enumerate(others):
+        probes = crop_probes256(a)
+        for j, b in enumerate(others):
+            if i != j:
+                assert min(hamming(centre256(b), p) for p in probes) > 40
+
+
+def test_window_is_the_centre_and_insets_are_checked(pictures: list[np.ndarray]) -> None:
+    g = pictures[0]
+    assert window256(g, (CROP_INSET,) * 4) == centre256(g)
+    with pytest.raises(ValueError):
+        window256(g, (0.5, 0, 0, 0))
+    with pytest.raises(ValueError):
+        window256(g, (-0.1, 0, 0, 0))

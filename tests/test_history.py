@@ -127,3 +127,28 @@ def test_index_rejects_bad_input() -> None:
     assert idx.search(bytes(32), 10) == []
     with pytest.raises(ValueError):
         MultiIndexHash(100)
+
+
+@pytest.mark.parametrize("bits", [256, 64])
+def test_search_many_is_the_merge_of_single_searches(bits: int) -> None:
+    rng = np.random.default_rng(bits + 1)
+    n = 20_000
+    hashes = rng.integers(0, 256, (n, bits // 8), dtype=np.uint8)
+    idx = MultiIndexHash(bits)
+    idx.add(np.arange(n // 2), hashes[: n // 2])
+    idx.merge()
+    idx.add(np.arange(n // 2, n), hashes[n // 2:])  # main segment and delta
+    radius = idx.max_radius
+    for _ in range(10):
+        targets = rng.integers(0, n, 5)
+        queries = [_flip(hashes[j], int(rng.integers(0, radius + 1)), rng).tobytes() for j in targets]
+        queries.append(rng.integers(0, 256, bits // 8, dtype=np.uint8).tobytes())  # matches nothing
+        best: dict[int, int] = {}
+        for q in queries:
+            for i, d in idx.search(q, radius):
+                best[i] = min(d, best.get(i, d))
+        got = idx.search_many(queries, radius)
+        assert sorted(got) == sorted(best.items())
+        assert {int(j) for j in targets} <= {i for i, _ in got}
+        assert [d for _, d in got] == sorted(d for _, d in got)
+    assert idx.search_many([], radius) == []

@@ -180,10 +180,9 @@ class HistoryChecks:
             windowed: dict[int, int] = {}
             if not template and not self._fresh_from_camera(order, p):
                 cropped = {i for i, _ in self.idx64.search(q64, self.th.phash_radius)} - set(near)
-                for probe in p.data.get("crop_probes") or []:
-                    for i, d in self.idx_centre.search(bytes.fromhex(probe), self.th.crop_window_radius):
-                        if i not in near and d < windowed.get(i, d + 1):
-                            windowed[i] = d
+                probes = [bytes.fromhex(h) for h in p.data.get("crop_probes") or []]
+                windowed = {i: d for i, d in self.idx_centre.search_many(probes, self.th.crop_window_radius)
+                            if i not in near}
             if near or cropped or windowed:
                 for sp in self.store.photos(sorted({*near, *cropped, *windowed})):
                     if sp.order_id == order.order_id or sp.hash256 is None:
