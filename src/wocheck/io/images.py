@@ -262,8 +262,8 @@ class DecodedPhoto:
     def _open(self) -> Image.Image:
         return Image.open(io.BytesIO(self.data))
 
-    def _decode(self, mode: str, max_side: int | None) -> NDArray[np.uint8]:
-        key = (mode, max_side)
+    def _decode(self, mode: str, max_side: int | None, *, fast_resize: bool = False) -> NDArray[np.uint8]:
+        key: tuple[Any, ...] = (mode, max_side, "fast") if fast_resize else (mode, max_side)
         if key in self._cache:
             return self._cache[key]  # type: ignore[no-any-return]
         try:
@@ -281,14 +281,22 @@ class DecodedPhoto:
         if self.orientation in _TRANSPOSE:
             img = img.transpose(_TRANSPOSE[self.orientation])
         img = _to_mode(img, mode)
+        resize_to = None
         if max_side is not None and max(img.size) > max_side:
             k = max_side / max(img.size)
-            img = img.resize((max(1, round(img.width * k)), max(1, round(img.height * k))),
-                             Image.Resampling.BILINEAR, reducing_gap=2.0)
+            size = (max(1, round(img.width * k)), max(1, round(img.height * k)))
+            if fast_resize:
+                resize_to = size
+            else:
+                img = img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
         if mode == "RGB":  # BGR, OpenCV's order, packed by Pillow (a numpy [:, :, ::-1] copy is ~10x slower)
             arr = np.frombuffer(img.tobytes("raw", "BGR"), np.uint8).reshape(img.height, img.width, 3)
         else:
             arr = np.asarray(img, dtype=np.uint8)
+        if resize_to is not None:
+            import cv2
+
+            arr = cv2.resize(arr, resize_to, interpolation=cv2.INTER_AREA)
         arr.setflags(write=False)
         self._cache[key] = arr
         return arr
@@ -299,6 +307,12 @@ class DecodedPhoto:
 
     def preview_bgr(self, max_side: int = 1000) -> BgrImage:
         return self._decode("RGB", max_side)
+
+    def thumbnail_bgr(self, max_side: int) -> BgrImage:
+        """Colour image, long side ≤ ``max_side``, for people to look at (the report's thumbnails), never for
+        measuring: the last reduction is OpenCV's area filter, several times faster than Pillow's but not
+        pixel-identical to `preview_bgr`, which every measurement uses."""
+        return self._decode("RGB", max_side, fast_resize=True)
 
     def full_gray(self) -> GrayImage:
         return self._decode("L", None)

@@ -299,15 +299,17 @@ def _legend(width: int, marks: Sequence[_Mark], annotations: Sequence[Annotation
 
 def render_annotated(photo: DecodedPhoto, annotations: Iterable[Annotation], findings: Iterable[FindingLike],
                      max_side: int = 1600, *, lang: str = "zh", legend: bool = True,
-                     numbers: Sequence[int] | None = None) -> BgrImage:
+                     numbers: Sequence[int] | None = None, preview: BgrImage | None = None) -> BgrImage:
     """The photo (long side ≤ ``max_side``) with annotations, numbered finding boxes and a legend below.
 
     Returns a new BGR ``uint8`` array (the photo's cached preview is not modified); with ``legend`` the
     array is taller than the preview by the legend's height. ``lang`` ("zh" or "en") picks the findings'
     messages and the legend's words. ``numbers`` gives each finding's tag (default 1, 2, 3…), e.g. its
-    number in the order's list of findings.
+    number in the order's list of findings. ``preview``: the picture to draw on (default
+    ``photo.preview_bgr(max_side)``), e.g. ``photo.thumbnail_bgr(max_side)``.
     """
-    preview = photo.preview_bgr(max_side)
+    if preview is None:
+        preview = photo.preview_bgr(max_side)
     k = 1.0 / photo.scale_to_full(preview)
     h, w = preview.shape[:2]
     side = max(h, w)

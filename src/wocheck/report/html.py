@@ -122,7 +122,7 @@ def draw_thumb(task: ThumbTask) -> bool:
     try:
         photo = load_photo(task.source, verify=False)
         img = render_annotated(photo, task.annotations, task.findings, THUMB_SIDE, lang=task.lang,
-                               legend=False, numbers=task.numbers)
+                               legend=False, numbers=task.numbers, preview=photo.thumbnail_bgr(THUMB_SIDE))
     except PhotoError as e:
         log.warning("thumbnail of %s not drawn: %s", task.source, e.reason_en)
         return False
