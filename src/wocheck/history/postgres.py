@@ -168,8 +168,9 @@ class PostgresStore(HistoryStore):
                                                   for c, ph, js in rec.findings])
 
     def record_orders(self, recs: list[OrderRecord], scan_id: str | None = None) -> None:
-        """Several orders in one transaction (bulk loads and benchmarks)."""
-        with self._tx():
+        """Several orders in one transaction (bulk loads and benchmarks), sent in pipeline mode (statements
+        queued without waiting for each result)."""
+        with self._tx(), self._db.pipeline():
             for rec in recs:
                 self.record_order(rec, scan_id)
 
