@@ -43,7 +43,7 @@ def test_crash_hang_and_raise_cost_one_photo(tmp_path: Path, cfg: Config, faulty
             Image.fromarray(rng.integers(0, 255, (60, 80, 3), dtype=np.uint8), "RGB").save(f, "JPEG")
     orders = tmp_path / "orders.jsonl"
     orders.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n", encoding="utf-8")
-    fast = cfg.model_copy(update={"limits": cfg.limits.model_copy(update={"order_timeout_seconds": 3.0})})
+    fast = cfg.model_copy(update={"limits": cfg.limits.model_copy(update={"order_timeout_seconds": 10.0})})
     out = tmp_path / "out"
     summary = run_scan(ScanSettings(orders_path=orders, photo_root=photos, out_dir=out, workers=workers), fast)
     assert summary.orders == 6
