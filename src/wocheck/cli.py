@@ -103,8 +103,8 @@ def scan(
                                                 file_okay=False)] = None,
     db: Annotated[Path | None, typer.Option(
         "--db", dir_okay=False,
-        help="History database (SQLite file) kept across nights; default $WOCHECK_DB, "
-             "else ~/.local/share/wocheck/history.sqlite.")] = None,
+        help="History kept across nights: a SQLite file, or postgresql://USER@HOST/DB for several machines; "
+             "default $WOCHECK_DB, else ~/.local/share/wocheck/history.sqlite.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Worker processes; 0 = all cores.")] = 0,
     cluster: Annotated[str | None, typer.Option(
         "--cluster", metavar="ADDRESS|local",
