@@ -21,18 +21,22 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
-import numpy as np
 import psycopg
-from numpy.typing import NDArray
 
 from wocheck.history.migrations import MIGRATIONS, MIGRATIONS_TABLE
 from wocheck.history.sqlite import HistoryError
-from wocheck.history.store import DeviceUse, HistoryStore, OrderRecord, PhotoRow, StoredOrder, StoredPhoto
+from wocheck.history.store import (
+    DeviceUse,
+    OrderRecord,
+    PhotoRow,
+    SqlHistoryStore,
+    StoredOrder,
+    StoredPhoto,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +44,6 @@ log = logging.getLogger(__name__)
 # database, so two histories in one server don't block each other). ASCII "wocheckH".
 WRITE_LOCK_KEY = int.from_bytes(b"wocheckH", "big", signed=True)
 CONNECT_TIMEOUT_S = 30
-_HASH_BYTES = 32
-_PHASH_BYTES = 8
 PG_TYPES = {"pk": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA"}
 
 _PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "reason_zh", "reason_en",
@@ -74,7 +76,7 @@ def _text(v: str | None) -> str | None:
     return v.replace("\x00", "") if v else v
 
 
-class PostgresStore(HistoryStore):
+class PostgresStore(SqlHistoryStore):
     """The history in a PostgreSQL database given by a ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DB`` URL
     (libpq's forms: ``?host=/socket/dir``, ``PGPASSWORD``, ``~/.pgpass`` work too)."""
 
@@ -182,43 +184,8 @@ class PostgresStore(HistoryStore):
 
     # -- lookups -------------------------------------------------------------------------------------
 
-    def iter_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
-                    ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]]:
-        last = after_photo_id
-        while True:
-            rows = self._db.execute(
-                "SELECT photo_id, hash256, phash64 FROM photos WHERE photo_id > %s AND hash256 IS NOT NULL "
-                "AND phash64 IS NOT NULL AND hash_quality >= %s ORDER BY photo_id LIMIT %s",
-                (last, min_quality, batch)).fetchall()
-            if not rows:
-                return
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            h256 = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), _HASH_BYTES)
-            h64 = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(len(rows), _PHASH_BYTES)
-            last = int(ids[-1])
-            yield ids, h256, h64
-            if len(rows) < batch:
-                return
-
-    def iter_centre_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
-                           ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8]]]:
-        last = after_photo_id
-        while True:
-            rows = self._db.execute(
-                "SELECT photo_id, hash_centre FROM photos WHERE photo_id > %s AND hash_centre IS NOT NULL "
-                "AND hash_quality >= %s ORDER BY photo_id LIMIT %s", (last, min_quality, batch)).fetchall()
-            if not rows:
-                return
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            hc = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), _HASH_BYTES)
-            last = int(ids[-1])
-            yield ids, hc
-            if len(rows) < batch:
-                return
-
-    def max_photo_id(self) -> int:
-        row = self._db.execute("SELECT MAX(photo_id) FROM photos").fetchone()
-        return int(row[0] or 0) if row else 0
+    def _fetch(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        return list(self._db.execute(sql.replace("?", "%s"), args).fetchall())  # type: ignore[arg-type]
 
     def photos(self, photo_ids: list[int]) -> list[StoredPhoto]:
         if not photo_ids:

@@ -11,22 +11,23 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-from numpy.typing import NDArray
-
 from wocheck.errors import WocheckError
 from wocheck.history.migrations import MIGRATIONS, MIGRATIONS_TABLE
-from wocheck.history.store import DeviceUse, HistoryStore, OrderRecord, PhotoRow, StoredOrder, StoredPhoto
+from wocheck.history.store import (
+    DeviceUse,
+    OrderRecord,
+    PhotoRow,
+    SqlHistoryStore,
+    StoredOrder,
+    StoredPhoto,
+)
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 120_000  # a concurrent scan's transaction is short; wait rather than fail
-_HASH_BYTES = 32
-_PHASH_BYTES = 8
 
 
 class HistoryError(WocheckError):
@@ -47,7 +48,7 @@ _STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p
                      "p.uploaded_by, p.uploaded_at, o.closed_at FROM photos p JOIN orders o USING (order_id)")
 
 
-class SqliteStore(HistoryStore):
+class SqliteStore(SqlHistoryStore):
     def __init__(self, path: Path) -> None:
         self.location = str(path)
         try:
@@ -167,43 +168,8 @@ class SqliteStore(HistoryStore):
 
     # -- lookups -------------------------------------------------------------------------------------
 
-    def iter_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
-                    ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]]:
-        last = after_photo_id
-        while True:
-            rows = self._db.execute(
-                "SELECT photo_id, hash256, phash64 FROM photos WHERE photo_id > ? AND hash256 IS NOT NULL "
-                "AND phash64 IS NOT NULL AND hash_quality >= ? ORDER BY photo_id LIMIT ?",
-                (last, min_quality, batch)).fetchall()
-            if not rows:
-                return
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            h256 = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), _HASH_BYTES)
-            h64 = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(len(rows), _PHASH_BYTES)
-            last = int(ids[-1])
-            yield ids, h256, h64
-            if len(rows) < batch:
-                return
-
-    def iter_centre_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
-                           ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8]]]:
-        last = after_photo_id
-        while True:
-            rows = self._db.execute(
-                "SELECT photo_id, hash_centre FROM photos WHERE photo_id > ? AND hash_centre IS NOT NULL "
-                "AND hash_quality >= ? ORDER BY photo_id LIMIT ?", (last, min_quality, batch)).fetchall()
-            if not rows:
-                return
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            hc = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8).reshape(len(rows), _HASH_BYTES)
-            last = int(ids[-1])
-            yield ids, hc
-            if len(rows) < batch:
-                return
-
-    def max_photo_id(self) -> int:
-        row = self._db.execute("SELECT MAX(photo_id) FROM photos").fetchone()
-        return int(row[0] or 0)
+    def _fetch(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        return list(self._db.execute(sql, args).fetchall())
 
     def photos(self, photo_ids: list[int]) -> list[StoredPhoto]:
         out: list[StoredPhoto] = []

@@ -219,3 +219,52 @@ def open_store(location: str | Path) -> HistoryStore:
     from wocheck.history.sqlite import SqliteStore
 
     return SqliteStore(Path(loc))
+
+
+HASH_BYTES = 32  # a 256-bit hash
+PHASH_BYTES = 8  # a 64-bit pHash
+
+
+class SqlHistoryStore(HistoryStore):
+    """What the SQL backends share: the hash scans, written once with ``?`` placeholders.
+
+    A backend gives `_fetch` (run one query, all rows) in its driver's placeholder style.
+    """
+
+    @abstractmethod
+    def _fetch(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (``?`` placeholders) with ``args``."""
+
+    def _pages(self, columns: str, not_null: str, after_photo_id: int, min_quality: int, batch: int
+               ) -> Iterator[list[tuple[Any, ...]]]:
+        last = after_photo_id
+        while True:
+            rows = self._fetch(f"SELECT photo_id, {columns} FROM photos WHERE photo_id > ? AND {not_null} "
+                               "AND hash_quality >= ? ORDER BY photo_id LIMIT ?", (last, min_quality, batch))
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            yield rows
+            if len(rows) < batch:
+                return
+
+    @staticmethod
+    def _stack(rows: list[tuple[Any, ...]], col: int, width: int) -> NDArray[np.uint8]:
+        return np.frombuffer(b"".join(bytes(r[col]) for r in rows), dtype=np.uint8).reshape(len(rows), width)
+
+    def iter_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
+                    ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]]:
+        for rows in self._pages("hash256, phash64", "hash256 IS NOT NULL AND phash64 IS NOT NULL",
+                                after_photo_id, min_quality, batch):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            yield ids, self._stack(rows, 1, HASH_BYTES), self._stack(rows, 2, PHASH_BYTES)
+
+    def iter_centre_hashes(self, *, after_photo_id: int, min_quality: int, batch: int = 100_000
+                           ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.uint8]]]:
+        for rows in self._pages("hash_centre", "hash_centre IS NOT NULL", after_photo_id, min_quality, batch):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            yield ids, self._stack(rows, 1, HASH_BYTES)
+
+    def max_photo_id(self) -> int:
+        rows = self._fetch("SELECT MAX(photo_id) FROM photos", ())
+        return int(rows[0][0] or 0) if rows else 0
