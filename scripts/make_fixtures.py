@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixturegen import scenes  # noqa: E402
 from fixturegen.camera import Shot, encode_jpeg, expose, photograph, reframe  # noqa: E402
+from fixturegen.form import render_form  # noqa: E402
+from fixturegen.nameplate import render_nameplate  # noqa: E402
 from fixturegen.orders import OrderPlan, PhotoPlan, Sizes, plan_nights  # noqa: E402
-from fixturegen.placeholders import renderers  # noqa: E402
 
 log = logging.getLogger("make_fixtures")
 GENERATOR_VERSION = 1
@@ -61,19 +62,19 @@ def _region_center(regions: dict[str, Any], name: str) -> tuple[float, float] | 
     return (x + w / 2, y + h / 2)
 
 
+# Recorded in the manifest: which object renderers drew the forms and nameplates.
+RENDERERS = "form.py, nameplate.py"
+
+
 def render_photo(order: OrderPlan, photo: PhotoPlan, index: int, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
     """The pixels of one planned photo (not for reuse copies) and facts for the truth."""
     rng = np.random.default_rng([seed, order.night, order.index, index, 99])
     shot: Shot = photo.shot
-    render_form, render_nameplate, _ = renderers()
     if photo.content in ("form", "nameplate"):
         if photo.content == "form":
             # render the page at about the resolution it will have in the photo (the camera averages down)
             scale = min(1.0, max(0.4, 1.3 * shot.fill * max(shot.size) / FORM_MASTER_WIDTH_PX))
-            try:
-                obj = render_form(rng, order.form_fields, photo.obj_defects, scale=scale)  # type: ignore[call-arg]
-            except TypeError:  # a renderer without the scale keyword (the stand-in)
-                obj = render_form(rng, order.form_fields, photo.obj_defects)
+            obj = render_form(rng, order.form_fields, photo.obj_defects, scale=scale)
         else:
             obj = render_nameplate(rng, order.label, photo.obj_defects)
         shot.glare = []
@@ -166,7 +167,7 @@ def generate(out: Path, *, orders: int, nights: int, seed: int, sizes: Sizes, la
                         d.detail.update(info)
     manifest: dict[str, Any] = {
         "generator": "scripts/make_fixtures.py", "generator_version": GENERATOR_VERSION, "seed": seed,
-        "renderers": renderers()[2], "sizes": {"base_long_side": sizes.base, "full_res_share": sizes.full_res_share,
+        "renderers": RENDERERS, "sizes": {"base_long_side": sizes.base, "full_res_share": sizes.full_res_share,
                                                 "max_side": sizes.max_side, "jpeg_quality": sizes.quality},
         "nights": [],
     }
