@@ -102,9 +102,6 @@ class SqliteStore(SqlHistoryStore):
     def close(self) -> None:
         self._db.close()
 
-    def applied_migrations(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT name FROM schema_migrations ORDER BY name")]
-
     # -- scans ---------------------------------------------------------------------------------------
 
     def begin_scan(self, scan_id: str, *, orders_path: str, out_dir: str, checker_version: str) -> None:

@@ -265,6 +265,9 @@ class SqlHistoryStore(HistoryStore):
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             yield ids, self._stack(rows, 1, HASH_BYTES)
 
+    def applied_migrations(self) -> list[str]:
+        return [str(r[0]) for r in self._fetch("SELECT name FROM schema_migrations ORDER BY name", ())]
+
     def max_photo_id(self) -> int:
         rows = self._fetch("SELECT MAX(photo_id) FROM photos", ())
         return int(rows[0][0] or 0) if rows else 0
