@@ -6,6 +6,7 @@ stays light for the engineer's self-check.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ def check_order(order_path: Path, *, photo_root: Path | None = None, cfg: Config
     cfg = cfg or load_config()
     order = read_order_file(order_path)
     root = photo_root if photo_root is not None else order_path.resolve().parent
-    result = process_order(order, cfg, root)
+    result = process_order(order, cfg, root, threads=min(os.cpu_count() or 1, cfg.limits.check_threads))
     return CheckResult(result, tuple(apply_policy(order, result.findings, cfg)))
 
 

@@ -70,6 +70,7 @@ class Limits(_Strict):
     max_photo_megapixels: float = Field(60.0, gt=0)
     max_photo_megabytes: float = Field(80.0, gt=0)
     order_timeout_seconds: float = Field(120.0, gt=0)
+    check_threads: int = Field(2, ge=1, le=64)
 
     @model_validator(mode="after")
     def _order(self) -> Limits:

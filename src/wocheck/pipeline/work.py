@@ -21,6 +21,8 @@ from wocheck.records import Finding, InputErrorRecord, Order, PhotoRef, Slot
 
 log = logging.getLogger(__name__)
 
+_HEAVY_SLOTS = frozenset({Slot.service_form, Slot.code_label})
+
 
 @dataclass(frozen=True)
 class PhotoResult:
@@ -117,12 +119,29 @@ def finish_order(order: Order, cfg: Config, photos: tuple[PhotoResult, ...], *,
     return OrderResult(order=order, findings=tuple(findings), photos=photos, input_errors=errors)
 
 
-def process_order(order: Order, cfg: Config, photo_root: Path, *, line: int | None = None) -> OrderResult:
-    """Check one order: its record, each of its photos, the required slots and the order-level combiners."""
+def process_order(order: Order, cfg: Config, photo_root: Path, *, line: int | None = None,
+                  threads: int = 1) -> OrderResult:
+    """Check one order: its record, each of its photos, the required slots and the order-level combiners.
+
+    ``threads`` > 1 inspects the photos on that many threads (the self-check: one order, answer fast; the
+    decoders, OpenCV and the engines release the GIL for most of their work). The nightly scan keeps 1:
+    its parallelism is one order per worker process.
+    """
     for warm_up in warm_ups(ref.slot for ref in order.photos):
         try:
             warm_up(cfg)
         except Exception:  # a warm-up only saves time: the inspector does its own set-up anyway
             log.exception("warm-up %s failed", getattr(warm_up, "__qualname__", warm_up))
-    photos = tuple(process_photo(ref, order, cfg, photo_root) for ref in order.photos)
+    n = min(threads, len(order.photos))
+    if n > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="photo") as pool:
+            # longest first: the form and the labels carry the engines; results keep the order's photo order
+            refs = sorted(order.photos, key=lambda r: r.slot not in _HEAVY_SLOTS)
+            done = dict(zip(map(id, refs), pool.map(lambda r: process_photo(r, order, cfg, photo_root), refs),
+                            strict=True))
+        photos = tuple(done[id(ref)] for ref in order.photos)
+    else:
+        photos = tuple(process_photo(ref, order, cfg, photo_root) for ref in order.photos)
     return finish_order(order, cfg, photos, line=line)
