@@ -139,7 +139,7 @@ def _night(tmp_path: Path) -> tuple[Path, Path, list[dict[str, Any]]]:
 
 
 def test_scan_finishes_over_broken_input_and_reports_each(tmp_path: Path) -> None:
-    orders, photos, _ = _night(tmp_path)
+    orders, photos, recs = _night(tmp_path)
     out = tmp_path / "out"
     res = runner.invoke(app, ["scan", str(orders), "--photos", str(photos), "--out", str(out), "--workers", "1",
                               "--quiet"])
@@ -165,6 +165,16 @@ def test_scan_finishes_over_broken_input_and_reports_each(tmp_path: Path) -> Non
     ids = {r["order_id"] for r in rows}
     assert {"WO_OK", "WO_LATE", "WO_MISSING", "WO_ESCAPE"} <= ids
     assert (out / "report" / "index.html").is_file()
+    # The structured log: every line JSON; the scan's start, each order, each bad line, the end with the counts.
+    log = [json.loads(x) for x in (out / "scan.log.jsonl").read_text(encoding="utf-8").splitlines()]
+    events = [e["event"] for e in log if e["logger"] == "wocheck.scan.events"]
+    assert events[0] == "scan_started" and events[-1] == "scan_finished" and "report_written" in events
+    done = {e["order_id"] for e in log if e.get("event") == "order_done"}
+    assert done == {r["order_id"] for r in recs}
+    assert {e["line"] for e in log if e.get("event") == "input_error"} == {2, 4}
+    end = log[-1]
+    assert end["orders"] == len(recs) and end["input_errors"] == len(errors)
+    assert end["violations"] + end["reviews"] == len(viols)
 
 
 def test_scan_parallel_equals_serial(tmp_path: Path) -> None:

@@ -55,3 +55,7 @@ def test_crash_hang_and_raise_cost_one_photo(tmp_path: Path, cfg: Config, faulty
     viols = [json.loads(x) for x in (out / "violations.jsonl").read_text(encoding="utf-8").splitlines()]
     # The photo the checker could not inspect is not the engineer's missing photo.
     assert not any(v["check"] == "slot.missing" for v in viols)
+    # The structured log names the photos the checker could not inspect, as warnings.
+    log = [json.loads(x) for x in (out / "scan.log.jsonl").read_text(encoding="utf-8").splitlines()]
+    warned = " | ".join(e["message"] for e in log if e["level"] in ("WARNING", "ERROR"))
+    assert "WO_SEGV/env_segv.jpg" in warned and "WO_HANG/env_hang.jpg" in warned

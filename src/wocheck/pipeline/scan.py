@@ -2,7 +2,8 @@
 
 Only this parent process writes. Outputs stream to ``*.partial`` files that become final when the scan
 completes, so a crash or a kill never leaves a half-written file under a final name, and what was
-already written stays readable.
+already written stays readable. Besides the outputs the scan keeps a structured log,
+``OUT/scan.log.jsonl`` (`wocheck.pipeline.scanlog`): its events and every warning, one JSON object a line.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wocheck import __version__
 from wocheck.config import Config
 from wocheck.io.orders import read_orders
 from wocheck.io.writers import JsonlWriter
 from wocheck.pipeline.executor import run_orders
+from wocheck.pipeline.scanlog import ScanEvents, scan_log
 from wocheck.pipeline.work import OrderResult
 from wocheck.policy import apply_policy
 from wocheck.records import Finding, InputErrorRecord, Order, Violation
@@ -101,9 +104,23 @@ def _executor(settings: ScanSettings) -> Callable[[Iterable[tuple[Order, int]], 
 
 def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
     """Scan every order of the file; returns the summary. Raises only if the orders file can't be read."""
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    with scan_log(settings.out_dir / "scan.log.jsonl") as event:
+        try:
+            summary = _run_scan(settings, cfg, event)
+        except BaseException as e:
+            event("scan_failed", f"scan stopped: {type(e).__name__}: {e}", error=f"{type(e).__name__}: {e}")
+            raise
+        event("scan_finished", summary.lines()[0], orders=summary.orders, orders_flagged=summary.orders_flagged,
+              photos=summary.photos, violations=summary.violations, reviews=summary.reviews,
+              input_errors=summary.input_errors, replayed=summary.replayed, seconds=round(summary.seconds, 3),
+              by_clause={f"{c} {v}": n for (c, v), n in sorted(summary.by_clause.items())})
+        return summary
+
+
+def _run_scan(settings: ScanSettings, cfg: Config, event: ScanEvents) -> ScanSummary:
     t0 = time.monotonic()
     out = settings.out_dir
-    out.mkdir(parents=True, exist_ok=True)
     summary = ScanSummary()
     line_errors: list[InputErrorRecord] = []
     outcomes: list[OrderOutcome] = []
@@ -115,9 +132,15 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
             elif item.error is not None:
                 line_errors.append(item.error)
                 errors_out.write(item.error.to_json_dict())
+                event("input_error", item.error.reason, line=item.error.line, order_id=item.error.order_id,
+                      reason=item.error.reason)
 
     history = _open_history(settings, cfg)
     scan_id = history.begin(settings) if history else None
+    event("scan_started", f"scan of {settings.orders_path}", scan_id=scan_id, version=__version__,
+          orders_path=str(settings.orders_path), photo_root=str(settings.photo_root), out_dir=str(out),
+          workers=settings.workers, cluster=settings.cluster,
+          history=getattr(history.store, "location", None) if history else None)
     position: dict[str, int] = {}  # order id -> index in outcomes (a later reuse may add to an outcome)
 
     def write(violations: list[Violation]) -> None:
@@ -142,6 +165,11 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
         summary.orders_flagged += bool(outcome.violations)
         position[result.order.order_id] = len(outcomes)
         outcomes.append(outcome)
+        event("order_done", result.order.order_id, order_id=result.order.order_id, photos=len(result.photos),
+              violations=sum(v.verdict == "violation" for v in outcome.violations),
+              reviews=sum(v.verdict == "review" for v in outcome.violations),
+              clauses=sorted({v.clause for v in outcome.violations}), input_errors=len(result.input_errors),
+              replayed=replayed)
         for other, finding in later:  # a reuse that makes an earlier-checked order the copy
             extra = apply_policy(other, [finding], cfg)
             write(extra)
@@ -182,6 +210,7 @@ def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
     write_summary_csv(out / "summary.csv", outcomes, line_errors)
 
     summary.seconds = time.monotonic() - t0
-    write_report(out / "report", outcomes, line_errors, summary, photo_root=settings.photo_root,
-                 workers=settings.workers)
+    page = write_report(out / "report", outcomes, line_errors, summary, photo_root=settings.photo_root,
+                        workers=settings.workers)
+    event("report_written", str(page), path=str(page), seconds=round(time.monotonic() - t0 - summary.seconds, 3))
     return summary
