@@ -24,9 +24,11 @@ from typing import Any
 
 import pytest
 
-from test_report import EVIL_ID, EVIL_NOTE, FILLERS, build, make_night
+from test_report import EVIL_ID, EVIL_NOTE, build, make_night
 
 pytestmark = pytest.mark.slow
+
+FILLERS = 496  # with the four designed orders, a night of 500 orders: ten pages of 50
 
 CHROMIUM = os.environ.get("WOCHECK_CHROMIUM") or next(
     (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
@@ -186,9 +188,11 @@ def _no_harm(page: Page, cdp: Cdp) -> None:
 
 def test_report_in_chromium(tmp_path: Path, browser: tuple[Page, Cdp, Path]) -> None:
     page, cdp, downloads = browser
-    night = make_night(tmp_path / "night")
+    night = make_night(tmp_path / "night", fillers=FILLERS)
+    assert len(night.outcomes) == 500
     index = build(night)
     n_flagged = FILLERS + 3
+    pages = -(-n_flagged // 50)
     page.goto(index.as_uri())
     page.until("!!document.querySelector('#orders tbody tr')", "the order list")
 
@@ -197,7 +201,7 @@ def test_report_in_chromium(tmp_path: Path, browser: tuple[Page, Cdp, Path]) -> 
     assert len(page.rows()) == 50
     assert page.js("document.getElementById('shown').textContent") == f"显示 {n_flagged} / {n_flagged} 单"
     page.click("#next")
-    assert page.js("document.getElementById('pageno').textContent") == "第 2 / 3 页"
+    assert page.js("document.getElementById('pageno').textContent") == f"第 2 / {pages} 页"
     page.screenshot(tmp_path / "report-list.png")
 
     # Filters: clause, verdict, engineer, free text (typed), each narrowing to the right orders.
@@ -208,7 +212,9 @@ def test_report_in_chromium(tmp_path: Path, browser: tuple[Page, Cdp, Path]) -> 
     assert sorted(page.rows()) == sorted(["WO_A", "WO_B", EVIL_ID])
     page.select("#f-verdict", "")
     page.type_into("#f-eng", "工程师1")
-    page.until(f"document.querySelectorAll('#orders tbody tr').length === {FILLERS // 5}", "engineer filter")
+    by_eng1 = sum(i % 5 == 1 for i in range(FILLERS))  # more than a page: the count, and a full first page
+    page.until(f"document.getElementById('shown').textContent === '显示 {by_eng1} / {n_flagged} 单'", "engineer filter")
+    assert len(page.rows()) == min(50, by_eng1)
     page.type_into("#f-eng", "")
     page.type_into("#f-q", "李娜")
     page.until("document.querySelectorAll('#orders tbody tr').length === 1", "free-text filter")
@@ -217,9 +223,15 @@ def test_report_in_chromium(tmp_path: Path, browser: tuple[Page, Cdp, Path]) -> 
     page.until(f"document.getElementById('shown').textContent.startsWith('显示 {n_flagged} ')", "filters cleared")
 
     # Sorting: by fine (the default, highest first), then by order id ascending.
-    fines = page.js("Array.from(document.querySelectorAll('#orders tbody td.num:nth-child(8)'))"
-                    ".map(td => parseFloat(td.firstChild.textContent.replace('¥', '')) || 0)")
-    assert fines == sorted(fines, reverse=True) and fines[0] > fines[-1]
+    shown_fines = ("Array.from(document.querySelectorAll('#orders tbody td.num:nth-child(8)'))"
+                   ".map(td => parseFloat(td.firstChild.textContent.replace('¥', '')) || 0)")
+    first = page.js(shown_fines)
+    for _ in range(pages - 1):  # to the last page: still highest first, all below the first page's
+        page.click("#next")
+    assert page.js("document.getElementById('pageno').textContent") == f"第 {pages} / {pages} 页"
+    last = page.js(shown_fines)
+    assert first == sorted(first, reverse=True) and last == sorted(last, reverse=True)
+    assert max(last) <= min(first) and min(last) < max(first)
     page.click("th[data-sort='id']")
     ids = page.rows()
     assert ids == sorted(ids)
