@@ -248,3 +248,18 @@ def test_bad_usage_exit_2(tmp_path: Path, bad: str) -> None:
     _photo(p)
     args = ["inspect", str(p)] + ([bad] if bad.startswith("--slot") else ["--slot", "install_env", bad])
     assert runner.invoke(app, args).exit_code == 2
+
+
+def test_scan_progress_bar_has_total_rate_and_eta(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from wocheck.config import load_config
+    from wocheck.pipeline.scan import ScanSettings, run_scan
+
+    orders, photos, recs = _night(tmp_path)
+    lines = sum(1 for x in orders.read_text(encoding="utf-8").splitlines() if x.strip())
+    run_scan(ScanSettings(orders_path=orders, photo_root=photos, out_dir=tmp_path / "out", progress=True),
+             load_config(None))
+    err = capsys.readouterr().err
+    assert len(recs) < lines
+    assert f"{lines}/{lines}" in err  # every line counted, orders and unreadable lines alike
+    assert "order/s" in err or "s/order" in err  # rate
+    assert "<" in err  # elapsed<remaining: the ETA

@@ -77,10 +77,18 @@ class OrderOutcome:
         return self.result.order
 
 
-def _progress(total_hint: int | None, enabled: bool) -> object:
+def _progress(orders_path: Path, enabled: bool) -> object:
+    """A progress bar over the orders (rate and ETA: the total is the file's non-blank lines), or none."""
     from tqdm import tqdm
 
-    return tqdm(total=total_hint, unit="order", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+    total = None
+    if enabled:
+        try:
+            with orders_path.open("rb") as f:
+                total = sum(1 for line in f if line.strip())
+        except OSError:  # the reader reports an unreadable file; the bar just has no total
+            total = None
+    return tqdm(total=total, unit="order", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
 
 
 def _open_history(settings: ScanSettings, cfg: Config) -> ScanHistory | None:
@@ -134,6 +142,7 @@ def _run_scan(settings: ScanSettings, cfg: Config, event: ScanEvents) -> ScanSum
                 errors_out.write(item.error.to_json_dict())
                 event("input_error", item.error.reason, line=item.error.line, order_id=item.error.order_id,
                       reason=item.error.reason)
+                bar.update(1)  # type: ignore[attr-defined]
 
     history = _open_history(settings, cfg)
     scan_id = history.begin(settings) if history else None
@@ -190,7 +199,7 @@ def _run_scan(settings: ScanSettings, cfg: Config, event: ScanEvents) -> ScanSum
             else:
                 handle(done, replayed=True)
 
-    bar = _progress(None, settings.progress)
+    bar = _progress(settings.orders_path, settings.progress)
     status = "failed"
     try:
         with JsonlWriter(out / "violations.jsonl") as viol_out, \
