@@ -12,8 +12,10 @@ ladder of views that stops as soon as every kind the model carries is read:
 
 1. the ~1000-px preview as it is (the preview other inspectors share);
 2. code-like regions found on a small copy of the preview (`wocheck.metrics.codes.code_regions`), cut
-   from the full-resolution image: as they are, contrast-normalised, upscaled and sharpened (small
-   codes), adaptively binarised, deskewed (1D codes at an angle);
+   first from a reduced image (a JPEG decoded at libjpeg's 1/2 DCT scale, no full decode; as they are,
+   then deskewed) when they are large enough to have pixels to spare, then from the full-resolution
+   image: as they are, contrast-normalised, upscaled and sharpened (small codes), adaptively binarised,
+   deskewed (1D codes at an angle);
 3. OCR of the human-readable line (tesseract, SN/IMEI/MAC alphabet), accepted only when a token passes the
    format check (SN form with a catalog model code, IMEI Luhn, 12 hex digits for a MAC after its key).
 
@@ -68,6 +70,9 @@ log = logging.getLogger(__name__)
 
 NAME = "codes"
 LADDER_STEPS = ("crop", "deskew", "contrast", "upscale", "binarize")
+# Before them, a large crop is tried shrunk to `CodeThresholds.reduced_side` (as it is, then deskewed): a code
+# with pixels to spare reads there at a fraction of the engines' cost; full resolution only when it does not.
+REDUCED_STEPS = ("reduced", "reduced_deskew")
 _RETAIL = frozenset({Symbology.ean13, Symbology.ean8, Symbology.upca, Symbology.upce})
 
 
@@ -88,6 +93,10 @@ class CodeThresholds(BaseModel):
     max_regions: int = Field(6, ge=1, le=50)  # regions tried, largest first
     crop_margin_frac: float = Field(0.2, ge=0, le=1)  # margin added around a region, fraction of its size
     crop_max_side: int = Field(2400, ge=200, le=8000)  # px: larger crops are shrunk (their codes are big)
+    reduced_side: int = Field(0, ge=0, le=8000)  # px: crops larger than this are first tried at
+    reduced_scale: float = Field(0.5, gt=0, le=1)  # ... this fraction of full resolution, at most reduced_side
+    # px long (the "reduced" rungs: as they are, then deskewed) before the full-resolution ladder; a JPEG's
+    # reduced crops come from libjpeg's DCT scaling (1/2, 1/4, 1/8) with no full decode; 0 px: no reduced rungs
     upscale_below_side: int = Field(1200, ge=50, le=8000)  # px: crops whose long side is below this ...
     upscale_factor: float = Field(2.0, ge=1, le=4)  # ... are enlarged this much at the "upscale" step
     sharpen_sigma: float = Field(1.0, gt=0, le=5)  # px, unsharp-mask radius after upscaling
@@ -385,6 +394,7 @@ def _ladder(r: _Reader) -> None:
                            coherence=regions[0].coherence if regions else 0.0, energy=0.0, fill=1.0)
         pending.append((whole, (0, 0, W, H)))
     crops: dict[tuple[int, int, int, int], _Crop] = {}
+    reduced: dict[tuple[int, int, int, int], _Crop | None] = {}
 
     def crop_of(box: tuple[int, int, int, int]) -> _Crop:
         if box not in crops:
@@ -392,12 +402,25 @@ def _ladder(r: _Reader) -> None:
             crops[box] = _Crop(np.ascontiguousarray(c), _affine_scale(1 / k, box[0], box[1]))
         return crops[box]
 
+    def reduced_of(box: tuple[int, int, int, int]) -> _Crop | None:
+        """The crop at ``reduced_scale``, at most ``reduced_side`` px (None when the full-resolution crop is
+        no larger: the full rungs see it as it is)."""
+        if box not in reduced:
+            if th.reduced_side <= 0 or th.reduced_scale >= 1 or min(max(box[2:]), th.crop_max_side) <= th.reduced_side:
+                reduced[box] = None
+            else:
+                img, a = _reduced_crop(photo, box, th.reduced_scale, crop_of)
+                c, k = downscale_to(img, th.reduced_side)
+                reduced[box] = _Crop(np.ascontiguousarray(c), _compose(a, _affine_scale(1 / k)))
+        return reduced[box]
+
     yielded: set[tuple[int, int, int, int]] = set()
-    for step in LADDER_STEPS:
-        for reg, box in pending:  # a region that gave a code may hold more: every rung until done
+    for step in (*REDUCED_STEPS, *LADDER_STEPS):
+        for _reg, box in pending:  # a region that gave a code may hold more: every rung until done
             if r.over_budget():
                 break
-            view = _view(step, reg, box, crop_of, th)
+            c = reduced_of(box) if step in REDUCED_STEPS else crop_of(box)
+            view = _view(step, c, th) if c is not None else None
             if view is None:
                 continue
             img, a = view
@@ -420,11 +443,30 @@ def _ladder(r: _Reader) -> None:
         _ocr_fallback(r, cands[:th.ocr_max_crops], crop_of)
 
 
+def _reduced_crop(photo: DecodedPhoto, box: tuple[int, int, int, int], scale: float, crop_of: Any,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``box`` (full-size px) at ``scale`` of full resolution, and its map to full-size px. A JPEG is decoded
+    at the nearest libjpeg DCT scale at or above ``scale`` (the decode is cached and shared by the regions);
+    other formats shrink the full-resolution crop."""
+    if photo.format == "JPEG":
+        img = photo.preview_gray(int(np.ceil(max(photo.width, photo.height) * scale)))
+        f = photo.scale_to_full(img)
+        x0, y0 = int(box[0] / f), int(box[1] / f)
+        x1 = min(img.shape[1], int(np.ceil((box[0] + box[2]) / f)))
+        y1 = min(img.shape[0], int(np.ceil((box[1] + box[3]) / f)))
+        crop = img[y0:max(y0, y1), x0:max(x0, x1)]
+        c, k = downscale_to(crop, int(np.ceil(max(box[2:]) * scale)))
+        return c, _compose(_affine_scale(f, x0 * f, y0 * f), _affine_scale(1 / k))
+    full: _Crop = crop_of(box)
+    c, k = downscale_to(full.img, int(np.ceil(max(full.img.shape) * scale)))
+    return c, _compose(full.a, _affine_scale(1 / k))
+
+
 _SKEW_SIDE = 500  # px: a crop's skew is measured on a copy this size (its borders and bars stay resolved)
 
 
 class _Crop:
-    """A full-resolution crop, its map to full-size px, and its skew (measured once, when first asked)."""
+    """A crop, its map to full-size px, and its skew (measured once, when first asked)."""
 
     def __init__(self, img: np.ndarray, a: np.ndarray) -> None:
         self.img = img
@@ -438,18 +480,16 @@ class _Crop:
         return self._skew
 
 
-def _view(step: str, reg: CodeRegion, box: tuple[int, int, int, int], crop_of: Any,
-          th: CodeThresholds) -> tuple[np.ndarray, np.ndarray] | None:
-    """One rung of the ladder for one region: the image to decode and its map to full-size px (or None)."""
-    c: _Crop = crop_of(box)
+def _view(step: str, c: _Crop, th: CodeThresholds) -> tuple[np.ndarray, np.ndarray] | None:
+    """One rung of the ladder for one region's crop: the image to decode and its map to full-size px (or None)."""
     crop, a = c.img, c.a
     if crop.size == 0:
         return None
-    if step == "crop":
+    if step in ("crop", "reduced"):
         return crop, a
     ang, share = c.skew
     skewed = share >= th.deskew_min_share and abs(ang) >= th.deskew_min_deg
-    if step == "deskew":
+    if step in ("deskew", "reduced_deskew"):
         if not skewed:
             return None
         return rotate(crop, ang), _compose(a, _rotation_inverse(crop.shape, ang))  # type: ignore[arg-type]
