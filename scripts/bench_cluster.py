@@ -8,7 +8,9 @@ Prints photos per second of the same scan (same orders, fresh history each time,
 The Dask clusters (a `LocalCluster` on this machine, standing in for `dask scheduler` + `dask worker`) are
 started before the clock starts, as a nightly cluster is already running; the local pool's start-up is
 part of its time, as it is part of every local scan. Each run also checks that its violations equal the
-local run's (order aside).
+local run's (order aside). Besides wall seconds, each run's CPU seconds (this process and every descendant:
+scheduler, nannies, workers, fork server and pool) are printed: steadier than wall time on a shared machine.
+``--rounds N`` repeats the three runs and prints medians.
 
     .venv/bin/python scripts/bench_cluster.py --orders 16
     .venv/bin/python scripts/bench_cluster.py --set fixtures/generated/night --orders 100
@@ -21,28 +23,33 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench import PeakRss  # noqa: E402  (CPU seconds of every descendant process)
 
 
 def _scan(orders: Path, photos: Path, work: Path, name: str, *, workers: int,
-          cluster: str | None) -> tuple[float, int, list[str]]:
-    """Wall seconds, photos and sorted violations of one scan with a fresh history."""
+          cluster: str | None) -> tuple[float, float, int, list[str]]:
+    """Wall seconds, CPU seconds, photos and sorted violations of one scan with a fresh history."""
     from wocheck.config import load_config
     from wocheck.pipeline.scan import ScanSettings, run_scan
 
     out = work / name
-    t0 = time.perf_counter()
-    summary = run_scan(ScanSettings(orders_path=orders, photo_root=photos, out_dir=out, workers=workers,
-                                    db_path=work / f"{name}.sqlite", cluster=cluster), load_config(None))
-    seconds = time.perf_counter() - t0
+    with PeakRss() as usage:
+        t0 = time.perf_counter()
+        summary = run_scan(ScanSettings(orders_path=orders, photo_root=photos, out_dir=out, workers=workers,
+                                        db_path=work / f"{name}.sqlite", cluster=cluster), load_config(None))
+        seconds = time.perf_counter() - t0
     viols = sorted(json.dumps(json.loads(x), sort_keys=True)
                    for x in (out / "violations.jsonl").read_text(encoding="utf-8").splitlines())
-    return seconds, summary.photos, viols
+    return seconds, usage.cpu_s, summary.photos, viols
 
 
 def main() -> int:
@@ -50,6 +57,8 @@ def main() -> int:
     ap.add_argument("--set", type=Path, default=REPO / "fixtures" / "sample",
                     help="a folder with orders.jsonl and photos/ (default the committed sample)")
     ap.add_argument("--orders", type=int, default=16, help="the first N orders of the set (0 = all)")
+    ap.add_argument("--rounds", type=int, default=1, help="repeat the three runs; medians are printed")
+    ap.add_argument("--json", type=Path, help="write the figures here too")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -64,24 +73,45 @@ def main() -> int:
         orders = work / "orders.jsonl"
         orders.write_text("\n".join(lines[:args.orders] if args.orders else lines) + "\n", encoding="utf-8")
 
-        runs: list[tuple[str, float, int, list[str]]] = []
-        for n in (1, 2):
-            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                              scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cl, Client(cl) as c:
-                c.wait_for_workers(n)
-                s, p, v = _scan(orders, photos, work, f"dask{n}", workers=n, cluster=cl.scheduler_address)
-                runs.append((f"dask, {n} worker process{'es' if n > 1 else ''}", s, p, v))
-        s, p, v = _scan(orders, photos, work, "local2", workers=2, cluster=None)
-        runs.append(("local pool, 2 processes", s, p, v))
+        names = ["dask, 1 worker process", "dask, 2 worker processes", "local pool, 2 processes"]
+        walls: dict[str, list[float]] = {n: [] for n in names}
+        cpus: dict[str, list[float]] = {n: [] for n in names}
+        viols: dict[str, list[str]] = {}
+        n_photos = 0
+        for r in range(max(1, args.rounds)):
+            for n in (1, 2):
+                with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cl, Client(cl) as c:
+                    c.wait_for_workers(n)
+                    s, cpu, n_photos, v = _scan(orders, photos, work, f"dask{n}-{r}", workers=n,
+                                                cluster=cl.scheduler_address)
+                walls[names[n - 1]].append(s)
+                cpus[names[n - 1]].append(cpu)
+                viols[names[n - 1]] = v
+            s, cpu, n_photos, v = _scan(orders, photos, work, f"local2-{r}", workers=2, cluster=None)
+            walls[names[2]].append(s)
+            cpus[names[2]].append(cpu)
+            viols[names[2]] = v
 
-    reference = runs[-1][3]
-    print(f"{len(lines[:args.orders] if args.orders else lines)} orders, {runs[-1][2]} photos from {args.set}")
-    for name, seconds, n_photos, viols in runs:
-        same = "same violations" if viols == reference else "VIOLATIONS DIFFER from the local run"
-        print(f"  {name:<28} {seconds:6.1f} s  {n_photos / seconds:6.2f} photos/s  ({same})")
-    d1, d2, loc = (r[1] for r in runs)
-    print(f"  dask 2 vs 1 worker: x{d1 / d2:.2f} faster; dask 2 vs local pool 2: x{loc / d2:.2f} faster")
-    return 0 if all(r[3] == reference for r in runs) else 1
+    reference = viols[names[2]]
+    wall = {n: statistics.median(walls[n]) for n in names}
+    cpu = {n: statistics.median(cpus[n]) for n in names}
+    n_orders = len(lines[:args.orders] if args.orders else lines)
+    print(f"{n_orders} orders, {n_photos} photos from {args.set}; medians of {max(1, args.rounds)} round(s)")
+    for name in names:
+        same = "same violations" if viols[name] == reference else "VIOLATIONS DIFFER from the local run"
+        print(f"  {name:<28} {wall[name]:6.1f} s  {n_photos / wall[name]:6.2f} photos/s  "
+              f"CPU {cpu[name]:6.1f} s  ({same})")
+    d1, d2, loc = (wall[n] for n in names)
+    print(f"  dask 2 vs 1 worker: x{d1 / d2:.2f} faster; dask 2 vs local pool 2: x{loc / d2:.2f} faster "
+          f"(CPU seconds dask 2 / local 2: {cpu[names[1]] / cpu[names[2]]:.2f})")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "set": str(args.set), "orders": n_orders, "photos": n_photos, "rounds": max(1, args.rounds),
+            "wall_s": wall, "cpu_s": cpu, "walls_s": walls, "photos_per_s": {n: n_photos / wall[n] for n in names},
+            "dask2_over_dask1": d1 / d2, "dask2_over_local2": loc / d2,
+            "same_violations": all(v == reference for v in viols.values())}, indent=1), encoding="utf-8")
+    return 0 if all(v == reference for v in viols.values()) else 1
 
 
 if __name__ == "__main__":

@@ -52,8 +52,11 @@ _PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "
 _INSERT_COLS = (*_PHOTO_COLS, "hash_centre")  # hash_centre: migration 0002, written, not read back
 _INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_INSERT_COLS)}) "
                  f"VALUES ({', '.join('%s' for _ in _INSERT_COLS)})")
-_INSERT_FINDING = ("INSERT INTO findings (order_id, check_code, photo, finding_json, added_by_scan) "
-                   "VALUES (%s, %s, %s, %s, %s)")
+_FINDING_COLS = ("order_id", "check_code", "photo", "finding_json", "added_by_scan")
+_INSERT_FINDING = f"INSERT INTO findings ({', '.join(_FINDING_COLS)}) VALUES (%s, %s, %s, %s, %s)"
+_ORDER_COLS = ("order_id", "fingerprint", "scan_id", "engineer_id", "contractor_id", "dispatched_at", "closed_at",
+               "order_json", "recorded_at", "config_fingerprint")
+_INSERT_ORDER = f"INSERT INTO orders ({', '.join(_ORDER_COLS)}) VALUES ({', '.join('%s' for _ in _ORDER_COLS)})"
 _STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p.hash256, p.engineer_id, "
                      "p.uploaded_by, p.uploaded_at, o.closed_at FROM photos p JOIN orders o USING (order_id)")
 
@@ -153,12 +156,7 @@ class PostgresStore(SqlHistoryStore):
         with self._tx(), self._db.cursor() as cur:
             # ON DELETE CASCADE removes the order's previous photos and findings.
             cur.execute("DELETE FROM orders WHERE order_id = %s", (rec.order_id,))
-            cur.execute(
-                "INSERT INTO orders (order_id, fingerprint, scan_id, engineer_id, contractor_id, dispatched_at, "
-                "closed_at, order_json, recorded_at, config_fingerprint) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (rec.order_id, rec.fingerprint, scan_id, rec.engineer_id, rec.contractor_id, rec.dispatched_at,
-                 rec.closed_at, _text(rec.order_json), _now(), rec.config_fingerprint))
+            cur.execute(_INSERT_ORDER, _order_values(rec, scan_id, _now()))
             if rec.photos:
                 cur.executemany(_INSERT_PHOTO, [_photo_values(rec.order_id, rec.engineer_id, p)
                                                 for p in rec.photos])
@@ -167,11 +165,27 @@ class PostgresStore(SqlHistoryStore):
                                                   for c, ph, js in rec.findings])
 
     def record_orders(self, recs: list[OrderRecord], scan_id: str | None = None) -> None:
-        """Several orders in one transaction (bulk loads and benchmarks), sent in pipeline mode (statements
-        queued without waiting for each result)."""
-        with self._tx(), self._db.pipeline():
-            for rec in recs:
-                self.record_order(rec, scan_id)
+        """Several orders in one transaction (bulk loads and benchmarks): their previous rows deleted in one
+        statement, the new rows streamed with ``COPY … FROM STDIN``. An order id given twice: the last wins."""
+        latest = {rec.order_id: rec for rec in recs}
+        if not latest:
+            return
+        now = _now()
+        with self._tx(), self._db.cursor() as cur:
+            # ON DELETE CASCADE removes the orders' previous photos and findings.
+            cur.execute("DELETE FROM orders WHERE order_id = ANY(%s)", (list(latest),))
+            with cur.copy(f"COPY orders ({', '.join(_ORDER_COLS)}) FROM STDIN") as cp:
+                for rec in latest.values():
+                    cp.write_row(_order_values(rec, scan_id, now))
+            with cur.copy(f"COPY photos ({', '.join(_INSERT_COLS)}) FROM STDIN") as cp:
+                for rec in latest.values():
+                    for p in rec.photos:
+                        cp.write_row(_photo_values(rec.order_id, rec.engineer_id, p))
+            if any(rec.findings for rec in latest.values()):
+                with cur.copy(f"COPY findings ({', '.join(_FINDING_COLS)}) FROM STDIN") as cp:
+                    for rec in latest.values():
+                        for c, ph, js in rec.findings:
+                            cp.write_row((rec.order_id, c, _text(ph), _text(js), scan_id))
 
     def add_findings(self, order_id: str, findings: list[tuple[str, str | None, str]], scan_id: str | None) -> None:
         if not findings:
@@ -255,6 +269,11 @@ def _bytes_at(r: tuple[object, ...], i: int) -> tuple[object, ...]:
     if isinstance(v, memoryview):
         return (*r[:i], bytes(v), *r[i + 1:])
     return r
+
+
+def _order_values(rec: OrderRecord, scan_id: str | None, now: str) -> tuple[object, ...]:
+    return (rec.order_id, rec.fingerprint, scan_id, rec.engineer_id, rec.contractor_id, rec.dispatched_at,
+            rec.closed_at, _text(rec.order_json), now, rec.config_fingerprint)
 
 
 def _photo_values(order_id: str, engineer_id: str, p: PhotoRow) -> tuple[object, ...]:
