@@ -11,6 +11,7 @@ Prints, for one set of orders and photos and one worker count:
 
     .venv/bin/python scripts/bench.py --orders 250 --full-res-share 0.5 --workers 2
     .venv/bin/python scripts/bench.py --set fixtures/generated/bench --workers 2
+    .venv/bin/python scripts/bench.py --set SET_A --set SET_B/night2   # several sets, scanned as one night
 
 Ratios are what to compare between runs: these machines are noisy (±20-30 %). When other jobs share the
 cores, wall times stretch unevenly between the phases; the CPU-second ratio (scan: parent + workers +
@@ -55,6 +56,34 @@ def decode_all(paths: list[Path], workers: int) -> tuple[float, float]:
         t0 = time.perf_counter()
         cpu = sum(pool.map(_decode, [str(p) for p in paths], chunksize=4))
         return time.perf_counter() - t0, cpu
+
+
+def merge_sets(sets: list[Path]) -> Path:
+    """One set holding every order and photo of ``sets`` (photos hard-linked, else copied), beside the first."""
+    merged = sets[0].parent / ("merged-" + "+".join(s.name for s in sets))
+    if (merged / "orders.jsonl").is_file():
+        return merged
+    seen: set[str] = set()
+    lines: list[str] = []
+    for s in sets:
+        for line in (s / "orders.jsonl").read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            oid = json.loads(line)["order_id"]
+            if oid in seen:
+                raise SystemExit(f"bench: order {oid} is in two of the sets; they can't be scanned as one night")
+            seen.add(oid)
+            lines.append(line)
+        for src in (s / "photos").rglob("*"):
+            if src.is_file():
+                dest = merged / "photos" / src.relative_to(s / "photos")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(src, dest)
+                except OSError:
+                    shutil.copy2(src, dest)
+    (merged / "orders.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return merged
 
 
 class PeakRss:
@@ -167,7 +196,9 @@ def self_check_seconds(orders: Path, photos: Path, repeat: int) -> tuple[float, 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", type=Path, help="a fixture set (orders.jsonl + photos/); default: generate one")
+    ap.add_argument("--set", type=Path, action="append",
+                    help="a fixture set (orders.jsonl + photos/); repeat to scan several as one night (their order "
+                         "ids must differ); default: generate one")
     ap.add_argument("--orders", type=int, default=250, help="orders to generate when no --set")
     ap.add_argument("--full-res-share", type=float, default=0.5, help="share of 4000×3000 photos when generating")
     ap.add_argument("--seed", type=int, default=11)
@@ -175,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the figures here too")
     args = ap.parse_args(argv)
 
-    fixture = args.set
+    fixture = merge_sets(args.set) if args.set and len(args.set) > 1 else args.set[0] if args.set else None
     if fixture is None:
         fixture = REPO / "fixtures" / "generated" / f"bench{args.orders}-{args.seed}"
         if not (fixture / "orders.jsonl").is_file():
