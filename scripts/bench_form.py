@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from wocheck.config import load_config  # noqa: E402
 from wocheck.inspectors.base import PhotoContext  # noqa: E402
-from wocheck.inspectors.form import FormThresholds, inspect_form  # noqa: E402
+from wocheck.inspectors.form import FormThresholds, form_images, inspect_form  # noqa: E402
 from wocheck.io.images import load_photo  # noqa: E402
 from wocheck.records import Slot  # noqa: E402
 
@@ -111,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     loaded = {}
     for p in paths:
         ph = load_photo(p, verify=False)
-        ph.preview_gray(th.detect_max_side)
-        ph.preview_gray(th.work_max_side)
+        form_images(ph, th)  # the previews the inspector decodes, cached in the photo
         loaded[p] = ph
 
     def compute(p: Path) -> None:

@@ -81,8 +81,12 @@ def _fields(rng: np.random.Generator, otype: str) -> dict[str, str]:
     }
 
 
-def render(n: int, seed: int, out: Path, *, long_side: int = 1600, full_share: float = 0.1) -> Path:
-    """Render ``n`` labelled form photos into ``out``; returns the labels file."""
+def render(n: int, seed: int, out: Path, *, long_side: int = 1600, full_share: float = 0.1,
+           kinds: list[str] | None = None) -> Path:
+    """Render ``n`` labelled form photos into ``out``; returns the labels file.
+
+    ``kinds``: the labels to cycle through (default: every defect, and every hard-clean case twice).
+    """
     from fixturegen import camera
     from fixturegen import form as fform
     from fixturegen.orders import _apply_photo_defect, _clean_shot
@@ -90,7 +94,7 @@ def render(n: int, seed: int, out: Path, *, long_side: int = 1600, full_share: f
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     labels = out / "labels.jsonl"
-    kinds = DEFECTS + CLEAN * 2  # about as many clean photos as defect ones
+    kinds = kinds or DEFECTS + CLEAN * 2  # about as many clean photos as defect ones
     regions_mm = {f["key"]: f["box"] for f in fform.load_layout()["fields"]}
     with labels.open("w", encoding="utf-8") as fh:
         for i in range(n):
@@ -122,8 +126,14 @@ def render(n: int, seed: int, out: Path, *, long_side: int = 1600, full_share: f
                     shot.rotation_deg = 180 + float(rng.normal(0, 4))
                 elif label == "mild_fold":
                     obj_def.add("mild_fold")
-                elif label == "borderline_blur":
-                    shot.defocus = float(rng.uniform(1.4, 2.0))
+                elif label == "borderline_blur":  # as the fixture factory's form_borderline_blur: soft but
+                    # legible, defocus or a slight shake (scripts/fixturegen/orders.py)
+                    if rng.random() < 0.6:
+                        shot.defocus = float(rng.uniform(1.6, 2.6))
+                        detail = {"defocus_sigma_px_at_1600": round(shot.defocus, 2)}
+                    else:
+                        shot.motion = (float(rng.uniform(6, 11)), float(rng.uniform(0, 180)))
+                        detail = {"motion_px_at_1600": round(shot.motion[0], 1)}
                 elif label == "low_light":
                     shot.exposure = float(rng.uniform(0.38, 0.48))
                 elif label == "hand_shadow":
@@ -247,10 +257,11 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # -------------------------------------------------------------------------------------------- fitting
 
 
-def _split(pos: list[float], neg: list[float], *, low_is_defect: bool, recall: float, at: float = 0.5
-           ) -> float | None:
+def _split(pos: list[float], neg: list[float], *, low_is_defect: bool, recall: float, at: float = 0.5,
+           ratio_scale: bool = False) -> float | None:
     """A threshold between defect values ``pos`` and clean values ``neg``: at ``at`` of the margin from the
-    defects' side (0.5 = the midpoint), or just past the defects when the two overlap."""
+    defects' side (0.5 = the midpoint), or just past the defects when the two overlap. ``ratio_scale``: the
+    margin measured on a log scale (for ratio measures such as sharpness: 0.5 = the geometric mean)."""
     if not pos or not neg:
         return None
     p = np.asarray(pos, float)
@@ -258,6 +269,8 @@ def _split(pos: list[float], neg: list[float], *, low_is_defect: bool, recall: f
     if low_is_defect:
         hi_pos = float(np.quantile(p, recall))  # recall of the defects lie at or below this
         lo_neg = float(np.quantile(n, 0.01))
+        if lo_neg > hi_pos and ratio_scale and hi_pos > 0:
+            return float(hi_pos * (lo_neg / hi_pos) ** at)
         return hi_pos + at * (lo_neg - hi_pos) if lo_neg > hi_pos else hi_pos * 1.0001
     lo_pos = float(np.quantile(p, 1 - recall))
     hi_neg = float(np.quantile(n, 0.99))
@@ -275,7 +288,7 @@ def fit(rows: list[dict[str, Any]], current: FormThresholds, recall: float) -> t
         return [float(r["m"][key]) for r in (src or located) if r["label"] in kinds and r["m"].get(key) is not None]
 
     blur_pos = vals(["blur", "motion_blur"], "sharpness")
-    t = _split(blur_pos, vals(CLEAN, "sharpness"), low_is_defect=True, recall=recall)
+    t = _split(blur_pos, vals(CLEAN, "sharpness"), low_is_defect=True, recall=recall, ratio_scale=True)
     if t is not None:
         new["sharpness_min"] = round(t, 4)
         new["sharpness_certain"] = round(t * 0.6, 4)
@@ -357,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--render", type=int, metavar="N", help="render N labelled photos first")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--kinds", help="with --render: comma-separated labels to cycle through (e.g. stain,clean)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/wocheck-formcal"))
     ap.add_argument("--labels", type=Path, help="labels.jsonl of a set rendered before")
     ap.add_argument("--fixtures", type=Path, help="a fixture set (orders.jsonl, truth.jsonl, photos/)")
@@ -369,7 +383,11 @@ def main(argv: list[str] | None = None) -> int:
     if a.fixtures:
         labels = from_fixtures(a.fixtures, a.out)
     elif a.render:
-        labels = render(a.render, a.seed, a.out)
+        kinds = a.kinds.split(",") if a.kinds else None
+        unknown = sorted(set(kinds or []) - set(DEFECTS + CLEAN))
+        if unknown:
+            ap.error(f"unknown kinds {unknown}; known: {DEFECTS + CLEAN}")
+        labels = render(a.render, a.seed, a.out, kinds=kinds)
     else:
         labels = a.labels or a.out / "labels.jsonl"
     rows = [json.loads(x) for x in a.rows.read_text(encoding="utf-8").splitlines()] if a.rows else measure(labels)

@@ -62,6 +62,8 @@ class FormThresholds(BaseModel):
     detect_max_side: int = Field(1000, ge=400, le=4000)  # px, preview long side for the marker search
     detect_retry_max_side: int = Field(2000, ge=400, le=8000)  # px, second try when < 2 markers found
     work_max_side: int = Field(2000, ge=400, le=8000)  # px, preview long side the form is rectified from
+    tint_max_side: int = Field(1000, ge=200, le=8000)  # px, colour preview long side (warm tint) for photos
+    # larger than work_max_side (smaller ones: one colour decode at the work size serves both)
     px_per_mm: float = Field(6.0, ge=2, le=16)  # rectified grid resolution
     min_markers: int = Field(2, ge=1, le=4)  # markers needed to trust the marker homography
     outline_px_per_mm: float = Field(2.0, ge=0.5, le=8)  # grid for matching an outline against the master
@@ -122,6 +124,12 @@ class FormThresholds(BaseModel):
     stain_ink_reach_mm: float = Field(1.0, ge=0, le=5)  # … this far around it
     stain_noise_sigmas: float = Field(6.0, ge=0, le=50)  # a foreign mark is darker than the paper by this many σ
     stain_join_mm: float = Field(2.0, ge=0, le=20)  # foreign marks this close join into one stain
+    stain_span_mm: float = Field(25.0, gt=0, le=300)  # a mark in the value boxes this wide AND this tall
+    # (joined across the box lines it crosses) is no writing: a ring or smear over several boxes
+    stain_span_darker_than: float = Field(0.88, gt=0, lt=1)  # … looked for this faint (a pale coffee ring),
+    stain_span_max_blur_mm: float = Field(0.4, ge=0, le=5)  # … on pages whose print blur σ is at most this
+    # (blur smears faint writing across box lines); signature boxes left out (a signature may overflow);
+    # stains found only so are never certain
     stain_min_area_mm2: float = Field(30.0, ge=0, le=10000)
     damage_px_per_mm: float = Field(2.0, ge=0.5, le=8)  # grid the damage measures run on
     damage_print_dilate_mm: float = Field(1.5, ge=0, le=5)  # print (and its blur halo) left out
@@ -135,6 +143,7 @@ class FormThresholds(BaseModel):
     crease_deviation: float = Field(0.05, gt=0, le=1)
     crease_fraction_max: float = Field(0.10, ge=0, le=1)  # share of the paper creased: crumpled
     damage_certain_factor: float = Field(2.0, ge=1, le=10)  # measure ≥ factor × threshold: certain
+    damage_certain_max_blur_mm: float = Field(0.4, ge=0, le=10)  # … on a page whose print blur σ is at most this
     # --- not a form ---
     not_form_blur_width_max: float = Field(4.3, gt=0, le=20)  # px at detect_max_side: sharper is a clear photo
     not_form_blur_width_certain: float = Field(3.9, gt=0, le=20)
@@ -183,7 +192,11 @@ class Rectified:
     print_mask: Mask  # master print, dilated
     px_per_mm: float
     shift_px: tuple[int, int] = (0, 0)
-    warm: NDArray[np.float32] | None = None  # (B+1)/(R+1) relative to the paper's: < 1 where tinted warm
+    warm: NDArray[np.float32] | None = None  # (B+1)/(R+1) relative to the paper's: < 1 where tinted warm,
+    # on a grid of ``warm_px_per_mm``
+    warm_px_per_mm: float = 0.0
+    source_px_per_mm: float = 0.0  # how finely the photo (its work preview) samples the page; 0: unknown
+    paper_noise: float = 0.0  # robust σ of ``norm`` over the master's blank paper (sensor noise, texture)
 
 
 @dataclass
@@ -206,6 +219,8 @@ class FieldResult:
                              "ink_ratio": round(self.ink_ratio, 5),
                              "strokes": self.strokes if self.strokes >= 0 else None,
                              "glare_fraction": round(self.glare_fraction, 4)}
+        if self.kind != "choice":
+            d["faint_ink_ratio"] = round(self.faint_ratio, 5)
         if self.kind == "choice":
             d["ticked"] = self.ticked
         if self.hidden_by_glare:
@@ -292,16 +307,22 @@ def _locate_by_outline(gray: Gray, layout: FormLayout, th: FormThresholds
 
 @dataclass(frozen=True)
 class FormImages:
-    """The photo at the sizes the inspector works on, from ONE colour decode of the work preview."""
+    """The photo at the sizes the inspector works on: grey and colour from one decode when the photo is no
+    larger than the work size, else a grey decode at the work size and a colour one at the (smaller)
+    tint size: colour costs ~2x grey to decode, and the tint needs no more than half the grid's detail."""
 
-    bgr: NDArray[np.uint8]  # work preview, colour (long side ≤ work_max_side)
-    gray: Gray  # the same in grey
+    bgr: NDArray[np.uint8]  # colour, long side ≤ tint_max_side (the work size for small photos)
+    gray: Gray  # work preview, grey (long side ≤ work_max_side)
     det: Gray  # grey, long side ≤ detect_max_side (markers, outline, clarity)
 
 
 def form_images(photo: DecodedPhoto, th: FormThresholds) -> FormImages:
-    bgr = photo.preview_bgr(th.work_max_side)
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    if max(photo.width, photo.height) <= th.work_max_side:
+        bgr = photo.preview_bgr(th.work_max_side)
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    else:
+        gray = np.ascontiguousarray(photo.preview_gray(th.work_max_side))
+        bgr = photo.preview_bgr(min(th.tint_max_side, th.work_max_side))
     h, w = gray.shape
     k = th.detect_max_side / max(h, w)
     det = cv2.resize(gray, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA) \
@@ -363,18 +384,42 @@ def _mm_to_px(box: tuple[float, float, float, float], p: float, inset_mm: float 
     return x0, y0, max(x0, x1), max(y0, y1)
 
 
+def _grid_matrix(H: NDArray[np.float64], scale: float, p: float) -> NDArray[np.float64]:
+    """Grid px (at ``p`` px/mm) -> image px, for an image ``scale`` times the detection preview."""
+    return np.diag([scale, scale, 1.0]) @ H @ np.diag([1 / p, 1 / p, 1.0])
+
+
+def _master_cached(layout: FormLayout, p: float, what: str, dilate_px: int = 0) -> NDArray[Any]:
+    """Arrays derived from the print master on the grid alone (no photo), cached per form and grid:
+    ``"print"``: `ink.print_mask` grown by ``dilate_px``; ``"ink_half"``: 1 - master, halved (`_align`)."""
+    key = ("master", layout.form_id, p, what, dilate_px)
+    if key not in _CACHE:
+        assert layout.master_path is not None
+        master = master_at(layout.master_path, p, layout.page_mm, layout.print_dpi)
+        if what == "print":
+            out: NDArray[Any] = ink.print_mask(master, dilate_px=dilate_px)
+        else:
+            out = cv2.resize(1.0 - master.astype(np.float32) / 255.0, None, fx=0.5, fy=0.5,
+                             interpolation=cv2.INTER_AREA)
+        out.setflags(write=False)
+        _CACHE[key] = out
+    return _CACHE[key]
+
+
 def rectify(imgs: FormImages, loc: FormLocation, layout: FormLayout, th: FormThresholds) -> Rectified:
-    """The form on the layout's grid, with the master shifted onto it (± ``align_search_mm``)."""
+    """The form on the layout's grid, with the master shifted onto it (± ``align_search_mm``).
+
+    Grey on the grid at ``px_per_mm``; the warm tint (colour) on a grid half as fine, which is all the
+    tint needs (JPEG keeps colour at half resolution; the tint is smoothed over ``stain_warm_smooth_mm``).
+    """
     assert loc.H is not None and layout.master_path is not None
     work = imgs.gray
     s = work.shape[1] / loc.preview_shape[1]
     p = th.px_per_mm
-    M = np.diag([s, s, 1.0]) @ loc.H @ np.diag([1 / p, 1 / p, 1.0])
+    M = _grid_matrix(loc.H, s, p)
     size = (round(layout.page_mm[0] * p), round(layout.page_mm[1] * p))
-    # one warp of the colour preview; grey and the warm tint are derived on the (smaller) page grid
-    bgr = cv2.warpPerspective(imgs.bgr, M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    gray = cv2.warpPerspective(work, M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
     # the pixels that came from inside the photo: the photo's frame mapped onto the grid
     hh, ww = work.shape[:2]
     frame = geo.project(np.linalg.inv(M), [[0, 0], [ww - 1, 0], [ww - 1, hh - 1], [0, hh - 1]])
@@ -383,40 +428,76 @@ def rectify(imgs: FormImages, loc: FormLocation, layout: FormLayout, th: FormThr
         cv2.fillConvexPoly(valid_u8, np.round(frame).astype(np.int32), 1)
         valid_u8 = cv2.erode(valid_u8, np.ones((3, 3), np.uint8))
     valid = valid_u8 > 0
+    whole = bool(valid_u8.min() > 0)
     # fill outside-frame pixels with their nearest paper, so the lighting estimate is not dragged down
-    if not valid.all():
+    if not whole:
         med = float(np.median(gray[valid][::7])) if valid.any() else 255.0
         gray[~valid] = np.uint8(med)
     stroke = max(1, round(th.background_mm * p))
     norm = ink.normalise_paper(gray, stroke_px=stroke)
-    warm = (bgr[:, :, 0].astype(np.float32) + 1.0) / (bgr[:, :, 2].astype(np.float32) + 1.0)
     master = master_at(layout.master_path, p, layout.page_mm, layout.print_dpi)
-    shift = _align(norm, master, valid, round(th.align_search_mm * p))
+    shift = _align(norm, layout, p, valid if not whole else None, round(th.align_search_mm * p))
+    pmask = _master_cached(layout, p, "print", round(th.print_dilate_mm * p))
     if shift != (0, 0):
         master = np.roll(master, shift, axis=(0, 1))
+        pmask = np.roll(pmask, shift, axis=(0, 1))
     master_norm = master.astype(np.float32) / 255.0
-    pmask = ink.print_mask(master, dilate_px=round(th.print_dilate_mm * p))
-    # the paper's own tint, over unclipped paper only: a burnt-out channel fakes a tint, so clipped pixels
-    # are neither reference nor evidence
-    # the brightest channel, as cv2.max over the planes: ndarray.max(axis=2) is ~20x slower on a colour image
-    unclipped = cv2.max(cv2.max(bgr[:, :, 0], bgr[:, :, 1]), bgr[:, :, 2]) < th.saturated_at
-    paper = (master > 230) & valid & (norm > th.ink_darker_than) & unclipped
-    ref = float(np.median(warm[paper][::3])) if paper.any() else float(np.median(warm))
-    warm = np.where(unclipped, warm / max(ref, 1e-3), 1.0).astype(np.float32)
+    warm = _warm_tint(imgs, loc, layout, th, master, valid, norm)
+    sample = norm[::6, ::6][(master[::6, ::6] > 230) & valid[::6, ::6]]
+    noise = 1.4826 * float(np.median(np.abs(sample - np.median(sample)))) if sample.size else 0.0
     return Rectified(gray=gray, valid=valid, norm=norm, master=master, master_norm=master_norm,
-                     print_mask=pmask, px_per_mm=p, shift_px=shift, warm=warm)
+                     print_mask=pmask, px_per_mm=p, shift_px=shift, warm=warm, warm_px_per_mm=p / 2,
+                     source_px_per_mm=_px_per_mm_at(loc.H, layout) * s, paper_noise=noise)
 
 
-def _align(norm: NDArray[np.float32], master: Gray, valid: Mask, r: int) -> tuple[int, int]:
+def _warm_tint(imgs: FormImages, loc: FormLocation, layout: FormLayout, th: FormThresholds, master: Gray,
+               valid: Mask, norm: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(B+1)/(R+1) over the paper's own, on the half grid (``px_per_mm / 2``): < 1 where tinted warm; 1 where
+    any channel is burnt out (a clipped channel fakes a tint, so clipped pixels are neither reference nor
+    evidence)."""
+    assert loc.H is not None
+    q = th.px_per_mm / 2
+    size = (round(layout.page_mm[0] * q), round(layout.page_mm[1] * q))
+    M = _grid_matrix(loc.H, imgs.bgr.shape[1] / loc.preview_shape[1], q)
+    bgr = cv2.warpPerspective(imgs.bgr, M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+    b, _, r = cv2.split(bgr)
+    warm = cv2.divide(b.astype(np.float32) + 1.0, r.astype(np.float32) + 1.0)
+    # the brightest channel, as cv2.max over the planes: ndarray.max(axis=2) is ~20x slower on a colour image
+    unclipped = cv2.max(cv2.max(b, bgr[:, :, 1]), r) < th.saturated_at
+    half = (size[1], size[0])
+    m2, v2, n2 = (_at(x, half) for x in (master, valid, norm))
+    paper = (m2 > 230) & v2 & (n2 > th.ink_darker_than) & unclipped
+    ref = float(np.median(warm[paper][::2])) if paper.any() else float(np.median(warm))
+    warm *= np.float32(1.0 / max(ref, 1e-3))
+    warm[~unclipped] = 1.0
+    return warm
+
+
+def _at(a: NDArray[Any], shape: tuple[int, int]) -> NDArray[Any]:
+    """``a`` sampled (nearest) to ``shape`` (h, w): a cheap view for strided halves, else a resize."""
+    if a.shape[:2] == shape:
+        return a
+    fy, fx = a.shape[0] / shape[0], a.shape[1] / shape[1]
+    if fy == fx and fy.is_integer():
+        v = a[::int(fy), ::int(fx)]
+        if v.shape[:2] == shape:
+            return v
+    src = a.astype(np.uint8) if a.dtype == np.bool_ else a
+    out = cv2.resize(src, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return out.astype(bool) if a.dtype == np.bool_ else out
+
+
+def _align(norm: NDArray[np.float32], layout: FormLayout, p: float, valid: Mask | None, r: int) -> tuple[int, int]:
     """The (dy, dx) shift of the master, within ± r px, that best matches the photo's dark print."""
     if r <= 0:
         return (0, 0)
     step = 2
     a = cv2.resize(1.0 - np.minimum(norm, 1.0), None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
-    b = cv2.resize(1.0 - master.astype(np.float32) / 255.0, None, fx=1 / step, fy=1 / step,
-                   interpolation=cv2.INTER_AREA)
-    v = cv2.resize(valid.astype(np.uint8), None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_NEAREST) > 0
-    a = np.where(v, a, 0).astype(np.float32)
+    b = _master_cached(layout, p, "ink_half")
+    if valid is not None:
+        v = cv2.resize(valid.astype(np.uint8), (a.shape[1], a.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        a = np.where(v, a, 0).astype(np.float32)
     rr = max(1, r // step)
     pad = cv2.copyMakeBorder(a, rr, rr, rr, rr, cv2.BORDER_CONSTANT, value=0)
     res = cv2.matchTemplate(pad, b, cv2.TM_CCORR)
@@ -435,6 +516,7 @@ class Legibility:
     saturated: float
     causes: list[str]
     certain: bool
+    blur_px: float = 0.0  # Gaussian σ (grid px) the print is blurred by beyond the master (`_label_sharpness`)
 
 
 def _label_mask(layout: FormLayout, rect: Rectified) -> Mask:
@@ -457,8 +539,29 @@ def _energies(img: NDArray[Any], boxes: list[tuple[int, int, int, int]]) -> NDAr
     return tot / n if n else tot
 
 
-def _label_sharpness(rect: Rectified, layout: FormLayout, level: float, contrast: float) -> float:
-    """`ink.relative_sharpness` of the printed labels (wholly in frame) against the master's, 0 … ~1."""
+def _sampled_like_photo(master: NDArray[np.float32], k: float) -> NDArray[np.float32]:
+    """The master as a photo sampling the page ``k`` times as finely as the grid (k < 1) would show it:
+    reduced by ``k`` and enlarged back (the rectifying warp's interpolation). k ≥ 1: unchanged."""
+    if k >= 1 or min(master.shape) < 3:
+        return master
+    h, w = master.shape
+    small = cv2.resize(master, (max(2, round(w * k)), max(2, round(h * k))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+_BLUR_LADDER_PX = (0.0, 0.75, 1.5, 2.25, 3.0, 4.5, 6.0, 9.0, 13.0, 18.0)  # Gaussian σ tried (grid px)
+
+
+def _label_sharpness(rect: Rectified, layout: FormLayout, level: float, contrast: float) -> tuple[float, float]:
+    """(sharpness, blur σ in grid px) of the printed labels (wholly in frame) against the master.
+
+    Sharpness: `ink.relative_sharpness`, 0 … ~1. The master is first sampled as finely as the photo samples
+    the page (`_sampled_like_photo`): a small page in a small photo has softer print on the grid without
+    being any less in focus, and the measure is of focus and motion, not of the page's size in the frame.
+    Blur σ: the Gaussian that, applied to that master, leaves as little edge energy as the photo has in its
+    weakest direction (interpolated on `_BLUR_LADDER_PX`): how far blurred print spreads beyond the master's
+    outline (`damage` expects print there, not stains).
+    """
     h, w = rect.gray.shape
     boxes = []
     for f in layout.fields:
@@ -466,21 +569,67 @@ def _label_sharpness(rect: Rectified, layout: FormLayout, level: float, contrast
         if x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h and rect.valid[y0:y1, x0:x1].all():
             boxes.append((x0, y0, x1, y1))
     if not boxes or contrast <= 0:
-        return 0.0
-    ep = _energies(rect.gray.astype(np.float32) / max(level, 1.0), boxes)
-    em = _energies(rect.master_norm, boxes)
-    ratios = [p / (contrast * contrast) / m for p, m in zip(ep, em, strict=True) if m > 0]
-    return float(min(ratios)) if ratios else 0.0
+        return 0.0, 0.0
+    ep = _energies(rect.gray, boxes) / (max(level, 1.0) ** 2 * contrast * contrast)
+    k = rect.source_px_per_mm / rect.px_per_mm if rect.source_px_per_mm > 0 else 1.0
+    crops = [_sampled_like_photo(rect.master_norm[y0:y1, x0:x1], k) for x0, y0, x1, y1 in boxes]
+    crops = [c for c in crops if c.size and min(c.shape) >= 3]
+    if not crops:
+        return 0.0, 0.0
+
+    em = _energies_of(crops)
+    ratios = [p / m for p, m in zip(ep, em, strict=True) if m > 0]
+    if not ratios:
+        return 0.0, 0.0
+    sharp = float(min(ratios))
+    # the weakest direction's energy ratio, found on the master blurred ever more (a table per form and
+    # sampling, cached: it depends on neither the photo nor the page's small alignment shift)
+    d = int(np.argmin([p / m if m > 0 else np.inf for p, m in zip(ep, em, strict=True)]))
+    table = _blur_table(layout, rect.master_norm.shape, rect.px_per_mm, k, boxes)
+    rel = table[:, d] / max(float(table[0, d]), 1e-12)
+    if sharp >= 1.0:
+        return sharp, 0.0
+    i = int(np.argmax(rel <= sharp)) if (rel <= sharp).any() else len(rel) - 1
+    if rel[i] > sharp:
+        return sharp, _BLUR_LADDER_PX[-1]
+    t = (rel[i - 1] - sharp) / max(float(rel[i - 1] - rel[i]), 1e-12)
+    return sharp, _BLUR_LADDER_PX[i - 1] + t * (_BLUR_LADDER_PX[i] - _BLUR_LADDER_PX[i - 1])
+
+
+def _energies_of(crops: list[NDArray[np.float32]], sigma: float = 0.0) -> NDArray[np.float64]:
+    """Directional edge energies of the crops (pixel-weighted mean), each first blurred by ``sigma`` px."""
+    tot = np.zeros(4)
+    n = 0
+    for c in crops:
+        b = cv2.GaussianBlur(c, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE) if sigma > 0 else c
+        tot += np.asarray(ink.directional_edge_energy(b)) * c.size
+        n += c.size
+    return tot / n if n else tot
+
+
+def _blur_table(layout: FormLayout, shape: tuple[int, ...], p: float, k: float,
+                boxes: list[tuple[int, int, int, int]]) -> NDArray[np.float64]:
+    """Directional energies of the (unshifted) master's label crops, sampled as the photo samples the page
+    (``k``, bucketed by 0.05) and blurred by each σ of `_BLUR_LADDER_PX`: shape (ladder, 4)."""
+    kb = min(1.0, round(k / 0.05) * 0.05)
+    key = ("blur_table", layout.form_id, shape, p, kb, tuple(boxes))
+    if key not in _CACHE:
+        assert layout.master_path is not None
+        master = master_at(layout.master_path, p, layout.page_mm, layout.print_dpi).astype(np.float32) / 255.0
+        crops = [_sampled_like_photo(master[y0:y1, x0:x1], kb) for x0, y0, x1, y1 in boxes]
+        crops = [c for c in crops if c.size and min(c.shape) >= 3]
+        _CACHE[key] = np.array([_energies_of(crops, sg) for sg in _BLUR_LADDER_PX])
+    return _CACHE[key]  # type: ignore[no-any-return]
 
 
 def legibility(rect: Rectified, layout: FormLayout, th: FormThresholds) -> Legibility:
     """Blur, darkness, washed-out print: measured on the rectified page against the master."""
     paper_px = (rect.master[::2, ::2] > 230) & rect.valid[::2, ::2]
     g2 = rect.gray[::2, ::2]
-    level = float(np.median(g2[paper_px])) if paper_px.any() else 0.0
-    black = float(np.percentile(g2[rect.valid[::2, ::2]], th.black_percentile)) if rect.valid.any() else 0.0
+    level = ink.percentile_u8(g2, 50, paper_px) if paper_px.any() else 0.0
+    black = ink.percentile_u8(g2, th.black_percentile, rect.valid[::2, ::2]) if rect.valid.any() else 0.0
     contrast = max(0.0, (level - black) / level) if level > 0 else 0.0
-    sharp = _label_sharpness(rect, layout, level, contrast)
+    sharp, blur_px = _label_sharpness(rect, layout, level, contrast)
     sat = ink.saturated_fraction(g2[rect.valid[::2, ::2]], saturated_at=th.saturated_at)
     causes: list[str] = []
     certain = True
@@ -496,7 +645,7 @@ def legibility(rect: Rectified, layout: FormLayout, th: FormThresholds) -> Legib
         causes.append("blur")
         certain &= sharp < th.sharpness_certain
     return Legibility(sharpness=sharp, paper_level=level, contrast=contrast, saturated=sat, causes=causes,
-                      certain=certain)
+                      certain=certain, blur_px=blur_px)
 
 
 def ocr_labels(rect: Rectified, layout: FormLayout, th: FormThresholds) -> dict[str, Any]:
@@ -611,8 +760,14 @@ def completeness(rect: Rectified, layout: FormLayout, order_type: OrderType | No
             need = th.signature_ink_min if f.kind == "signature" else th.text_ink_min
             least = 1 if f.kind == "signature" else th.text_strokes_min
             fr.filled = ratio >= need and (strokes < 0 or strokes >= least)  # -1: not counted (plenty of ink)
-            fr.faint_ratio = ratio if fr.filled else \
-                _field_ink(rect, f.box, th.field_inset_mm, th, th.faint_ink_darker_than)[0]
+            fr.faint_ratio = ratio
+            if not fr.filled:
+                # light pen on washed-out paper falls short of the ink darkness: a second, fainter look, as
+                # far above the paper's noise as a mark must be (`Rectified.paper_noise`)
+                faint = min(th.faint_ink_darker_than, 1.0 - th.stain_noise_sigmas * rect.paper_noise)
+                fr.faint_ratio, fstrokes, _, _ = _field_ink(rect, f.box, th.field_inset_mm, th, faint)
+                fr.filled = fr.faint_ratio >= need and 0 <= fstrokes and fstrokes >= least or \
+                    fr.faint_ratio >= th.strokes_check_below
         out.append(fr)
     return out
 
@@ -627,6 +782,7 @@ class Damage:
     torn: list[str]
     torn_fractions: dict[str, float]
     crease: float
+    stain_span_mm2: float = 0.0  # of the stain area, what only the row-spanning test found (never certain)
 
     @property
     def kinds(self) -> list[str]:
@@ -640,12 +796,46 @@ class Damage:
         return k
 
 
-def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: tuple[int, int]) -> Mask:
+def _print_halo(rect: Rectified, blur_px: float) -> NDArray[np.float32] | None:
+    """The master as the photo shows it: sampled as finely as the photo samples the page and blurred by
+    ``blur_px`` (`_label_sharpness`), 0 (print) … 1 (paper), on the grid; None when the blur is too slight
+    to reach past the print mask's own margin. Computed at a reduced scale (it is smooth); errs wide."""
+    if blur_px <= 1.0:
+        return None
+    f = int(min(8, max(2, round(blur_px / 1.5))))
+    h, w = rect.master_norm.shape
+    small = cv2.resize(rect.master_norm, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    k = rect.source_px_per_mm / rect.px_per_mm if rect.source_px_per_mm > 0 else 1.0
+    spread = math.hypot(blur_px, 0.5 / k if k < 1 else 0.0) / f  # sampling softens like a ~half-pixel blur
+    # a defocus disk or a shake spreads print wider than the Gaussian of the same edge energy: the darker
+    # of the σ and 2σ predictions (a halo that errs wide)
+    near = cv2.GaussianBlur(small, (0, 0), spread, borderType=cv2.BORDER_REPLICATE)
+    wide = cv2.GaussianBlur(small, (0, 0), 2 * spread, borderType=cv2.BORDER_REPLICATE)
+    return cv2.resize(cv2.min(near, wide), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _any_in_cell(mask: Mask, size: tuple[int, int]) -> Mask:
+    """``mask`` reduced to ``size`` (w, h): a cell is set when any pixel in it is. An integer reduction
+    is a max filter sampled at the cell centres; any other, an area resize."""
+    h, w = mask.shape[:2]
+    f = h // size[1] if size[1] else 0
+    u8 = mask.view(np.uint8) if mask.dtype == np.bool_ else (mask > 0).view(np.uint8)
+    if f >= 1 and f % 2 == 1 and h == f * size[1] and w == f * size[0]:
+        if f == 1:
+            return mask.astype(bool)
+        big = cv2.dilate(u8, np.ones((f, f), np.uint8))
+        return np.ascontiguousarray(big[f // 2::f, f // 2::f]).view(np.bool_)
+    return cv2.resize(u8 * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0
+
+
+def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: tuple[int, int],
+                 blur_px: float = 0.0) -> tuple[Mask, Mask]:
     """Dark marks that are neither print nor writing: outside every value box (grown by the pen's usual
     overrun), not on the master's print. A coffee ring, a blot, dirt on the labels and margins.
 
     Measured at the rectified resolution (thin rings stay visible), returned on the ``size`` grid
-    (any foreign pixel in a cell marks it), closed so that a ring's fragments join.
+    (any foreign pixel in a cell marks it), closed so that a ring's fragments join. Second mask: the
+    faint marks inside the value boxes that span several rows (``stain_span_mm``), on the same grid.
     """
     p = rect.px_per_mm
     allowed = rect.print_mask.copy()
@@ -653,35 +843,68 @@ def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: 
         x0, y0, x1, y1 = _mm_to_px(f.box, p, -th.stain_overrun_mm)
         allowed[max(0, y0):y1, max(0, x0):x1] = True
     # darker than the paper beyond its noise (low light is noisy): a foreign mark
-    sample = rect.norm[::3, ::3][(rect.master[::3, ::3] > 230) & rect.valid[::3, ::3]]
-    noise = 1.4826 * float(np.median(np.abs(sample - np.median(sample)))) if sample.size else 0.0
-    dark = (rect.norm < min(th.stain_mark_darker_than, 1.0 - th.stain_noise_sigmas * noise)) & rect.valid & ~allowed
+    noise = rect.paper_noise
+    darker_than = min(th.stain_mark_darker_than, 1.0 - th.stain_noise_sigmas * noise)
+    halo = _print_halo(rect, blur_px)
+    # on a blurred page the print spreads past its outline: a mark is darker than the blurred print explains
+    dark = (rect.norm < (darker_than if halo is None else darker_than * halo)) & rect.valid & ~allowed
+    small = _any_in_cell(dark, size)
     if rect.warm is not None:
         # a warm tint (coffee, tea, rust, grease) on the paper anywhere: neither blue nor black pen shifts the
         # paper that way; pixels next to strong ink are left out (colour fringes of pen strokes), the tint is
-        # smoothed over ~0.7 mm and specks narrower than ~1 mm are dropped (sensor chroma noise)
-        k = max(1, round(th.stain_warm_smooth_mm * p))
-        near_ink = cv2.dilate((rect.norm < th.stain_ink_darker_than).astype(np.uint8),
-                              np.ones((2 * round(th.stain_ink_reach_mm * p) + 1,) * 2, np.uint8)) > 0
+        # smoothed over ~0.7 mm and specks narrower than ~1 mm are dropped (sensor chroma noise). On the
+        # tint's own (half) grid.
+        q = rect.warm_px_per_mm or p
+        hs = rect.warm.shape[:2]
+        wsize = (hs[1], hs[0])
+        k = max(1, round(th.stain_warm_smooth_mm * q))
+        strong = _any_in_cell(rect.norm < th.stain_ink_darker_than, wsize)
+        near_ink = cv2.dilate(strong.astype(np.uint8),
+                              np.ones((2 * round(th.stain_ink_reach_mm * q) + 1,) * 2, np.uint8)) > 0
         tint = cv2.blur(rect.warm, (k, k))
+        m2, v2, n2 = _at(rect.master, hs), _at(rect.valid, hs), _at(rect.norm, hs)
+        printed = _any_in_cell(rect.print_mask, wsize)
         # beyond the tint's own noise too (low light: strong chroma noise)
-        ref = tint[::3, ::3][(rect.master[::3, ::3] > 230) & rect.valid[::3, ::3] & (rect.norm[::3, ::3] > 0.8)]
+        sel = (m2 > 230) & v2 & (n2 > 0.8)
+        ref = tint[::2, ::2][sel[::2, ::2]]
         t_noise = 1.4826 * float(np.median(np.abs(ref - np.median(ref)))) if ref.size else 0.0
         drop = max(th.stain_warm_drop, th.stain_noise_sigmas * t_noise)
-        warm = (tint < 1.0 - drop) & rect.valid & ~rect.print_mask & ~near_ink
-        dark |= ink.open_mask(warm, radius_px=max(1, round(th.stain_warm_min_width_mm * p / 2)))
-    small = cv2.resize(dark.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0
+        warm = (tint < 1.0 - drop) & v2 & ~printed & ~near_ink
+        warm = ink.open_mask(warm, radius_px=max(1, round(th.stain_warm_min_width_mm * q / 2)))
+        small |= _any_in_cell(warm, size)
     r = max(1, round(th.stain_join_mm * size[0] / layout.page_mm[0]))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
-    return cv2.morphologyEx(small.astype(np.uint8), cv2.MORPH_CLOSE, k) > 0
+    out = cv2.morphologyEx(small.astype(np.uint8), cv2.MORPH_CLOSE, k) > 0
+    # inside the value boxes writing is expected, but writing keeps to its box: a mark that runs across box
+    # lines into a span no line of writing has (a coffee ring over two rows) is foreign too
+    spanning = np.zeros(out.shape, bool)
+    if blur_px / p > th.stain_span_max_blur_mm:
+        return out, spanning
+    faint = min(th.stain_span_darker_than, 1.0 - th.stain_noise_sigmas * noise)
+    boxes = allowed & ~rect.print_mask
+    for f in layout.fields:
+        if f.kind == "signature":
+            x0, y0, x1, y1 = _mm_to_px(f.box, p)
+            boxes[max(0, y0):y1, max(0, x0):x1] = False
+    inner = (rect.norm < (faint if halo is None else faint * halo)) & rect.valid & boxes
+    small = _any_in_cell(inner, size)
+    joined = cv2.morphologyEx(small.astype(np.uint8), cv2.MORPH_CLOSE, k)
+    n, labels_, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    span = th.stain_span_mm * size[0] / layout.page_mm[0]
+    wide = [i for i in range(1, n) if min(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) >= span]
+    if wide:
+        spanning = np.isin(labels_, wide) & small
+    return out, spanning
 
 
-def _marker_missing(rect: Rectified, layout: FormLayout, corner: str) -> float:
-    """Share of a corner marker's solid print that is not dark in the photo (torn off): 0 … 1."""
+def _marker_missing(rect: Rectified, layout: FormLayout, corner: str, blur_px: float = 0.0) -> float:
+    """Share of a corner marker's solid print that is not dark in the photo (torn off): 0 … 1. The print
+    looked at keeps 1 px (and 2σ of the print's blur) away from its edges, where blur lightens it."""
     p = rect.px_per_mm
     x0, y0, x1, y1 = _mm_to_px(layout.markers.box_mm(corner), p)  # type: ignore[arg-type]
     m = rect.master[y0:y1, x0:x1] < 100
-    m = cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    e = 1 + round(2 * blur_px)
+    m = cv2.erode(m.astype(np.uint8), np.ones((2 * e + 1, 2 * e + 1), np.uint8)) > 0
     v = rect.valid[y0:y1, x0:x1] & m
     if not v.any():
         return 0.0
@@ -690,10 +913,11 @@ def _marker_missing(rect: Rectified, layout: FormLayout, corner: str) -> float:
 
 
 def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThresholds,
-           glare: Mask | None = None) -> Damage:
+           glare: Mask | None = None, blur_px: float = 0.0) -> Damage:
     """Stains, torn corners and creases, measured on the page reduced to ``damage_px_per_mm``.
 
     ``glare``: where glare hides the page (`glare_region`); with any, no broad dark patch is looked for.
+    ``blur_px``: the print's blur (`Legibility.blur_px`): marks must be darker than the blurred print explains.
     """
     q = th.damage_px_per_mm
     f = q / rect.px_per_mm
@@ -711,7 +935,8 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
     hh, ww = gray.shape
     skip = np.zeros_like(valid)
     m_ink = master < 128
-    band = max(1, round(th.damage_print_dilate_mm * q))
+    # print's edges (and their blur: 2σ of `Legibility.blur_px` further) are neither ink nor paper
+    band = max(1, round(th.damage_print_dilate_mm * q + 2 * blur_px * q / rect.px_per_mm))
     kern = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2)
     solid_ink = cv2.erode(m_ink.astype(np.uint8), kern) > 0
     solid_paper = cv2.erode((~m_ink).astype(np.uint8), kern) > 0
@@ -735,7 +960,7 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
         rel = gray[ys, xs].astype(np.float32) / max(level, 1.0)
         off = np.where(solid_ink[ys, xs], rel > th.torn_ink_above, np.abs(rel - 1.0) > th.torn_deviation)
         fr = float(np.count_nonzero(off & v) / max(1, np.count_nonzero(v)))
-        fr = max(fr, _marker_missing(rect, layout, name))
+        fr = max(fr, _marker_missing(rect, layout, name, blur_px))
         fracs[name] = round(fr, 4)
         if fr >= th.torn_min_fraction:
             torn.append(name)
@@ -779,7 +1004,10 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
         around = float(np.percentile(paper[ring], 10))
         if around > 0 and (around - inside) / around >= th.stain_ring_margin:
             blot |= comp & ~solid_print
-    blot |= _foreign_ink(rect, layout, th, size) & valid & ~skip & ~edge
+    foreign, spanning = _foreign_ink(rect, layout, th, size, blur_px)
+    blot |= foreign & valid & ~skip & ~edge
+    spanning &= valid & ~skip & ~edge & ~blot
+    blot |= spanning
     stains: list[tuple[float, float, float, float]] = []
     total = 0.0
     n, labels_, stats, _ = cv2.connectedComponentsWithStats(blot.astype(np.uint8), connectivity=8)
@@ -795,7 +1023,8 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
                                  scale_px=th.crease_scale_mm * q, deviation=th.crease_deviation,
                                  exclude=exclude | blot)
     return Damage(stains=stains, stain_area_mm2=total, torn=torn, torn_fractions=fracs,
-                  crease=crease if crease >= th.crease_fraction_max else -crease)
+                  crease=crease if crease >= th.crease_fraction_max else -crease,
+                  stain_span_mm2=float(np.count_nonzero(spanning)) / (q * q))
 
 
 # ------------------------------------------------------------------------------------------ the inspector
@@ -952,7 +1181,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     spec = {f.key: f for f in layout.fields}
     page_glare = glare_region(rect, th)
     any_glare = bool(page_glare.any())
-    dmg = damage(rect, layout, loc, th, page_glare) if not leg.causes and registered \
+    dmg = damage(rect, layout, loc, th, page_glare, leg.blur_px) if not leg.causes and registered \
         else Damage([], 0.0, [], {}, 0.0)
     if leg.causes:
         cause = leg.causes[0]
@@ -983,7 +1212,10 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
             confidence=0.9 if not dmg.kinds else 0.7, certain=not dmg.kinds))
 
     judge_fields = not leg.causes
-    blurred = leg.sharpness < th.ocr_band * th.sharpness_min
+    # a page in the borderline-blur band (by its sharpness, or by how far its print is smeared) is legible,
+    # but its damage is for a reviewer
+    blurred = leg.sharpness < th.ocr_band * th.sharpness_min or \
+        leg.blur_px / th.px_per_mm > th.damage_certain_max_blur_mm
     for fr in fields:
         f = spec[fr.key]
         ok = fr.filled or not fr.required
@@ -1000,6 +1232,7 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     m["fields"] = {fr.key: fr.to_json() for fr in fields}
 
     m.update(stains_mm=[[round(v, 1) for v in s] for s in dmg.stains], stain_area_mm2=round(dmg.stain_area_mm2, 1),
+             stain_span_mm2=round(dmg.stain_span_mm2, 1), blur_px=round(leg.blur_px, 2),
              torn_corners=dmg.torn, torn_fractions=dmg.torn_fractions, crease_fraction=round(abs(dmg.crease), 4))
     if dmg.kinds:
         zh_k = {"stain": "污渍", "torn": "缺角/撕破", "crumpled": "褶皱"}
@@ -1016,7 +1249,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
         damaged_box = [round(v) for v in geo.bounding_box(pts)]
         # blur smears print (the title, the markers) beyond the master's outline, where it reads as stains
         # and missing marker print: on a page in the borderline-blur band, damage goes to review
-        sure = not any_glare and not blurred and (dmg.stain_area_mm2 >= th.damage_certain_factor * th.stain_min_area_mm2
+        sure = not any_glare and not blurred and (
+                dmg.stain_area_mm2 - dmg.stain_span_mm2 >= th.damage_certain_factor * th.stain_min_area_mm2
                 or any(dmg.torn_fractions.get(k, 0) >= th.damage_certain_factor * th.torn_min_fraction
                        for k in dmg.torn)
                 or dmg.crease >= th.damage_certain_factor * th.crease_fraction_max)

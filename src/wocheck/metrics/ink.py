@@ -25,6 +25,18 @@ def _gray(img: NDArray[np.generic]) -> Gray:
     return a
 
 
+def _background_u8(g: Gray, stroke_px: int) -> Gray:
+    k = max(1, int(stroke_px))
+    f = max(1, k // 3)  # reduce so that the closing kernel is ~3 px
+    h, w = g.shape
+    small = cv2.resize(g, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA) if f > 1 else g
+    kern = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * max(1, k // f) + 1,) * 2)
+    closed = cv2.dilate(small, kern)
+    closed = cv2.blur(closed, (2 * max(1, k // f) + 1,) * 2)
+    bg = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR) if f > 1 else closed
+    return cv2.max(bg, 1)
+
+
 def paper_background(gray: NDArray[np.generic], *, stroke_px: int) -> Float:
     """The paper's brightness without the ink: a smooth estimate, same shape, float32 in 1 … 255.
 
@@ -36,23 +48,16 @@ def paper_background(gray: NDArray[np.generic], *, stroke_px: int) -> Float:
     g = _gray(gray)
     if g.size == 0:
         return np.zeros(g.shape, np.float32)
-    k = max(1, int(stroke_px))
-    f = max(1, k // 3)  # reduce so that the closing kernel is ~3 px
-    h, w = g.shape
-    small = cv2.resize(g, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA) if f > 1 else g
-    kern = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * max(1, k // f) + 1,) * 2)
-    closed = cv2.dilate(small, kern)
-    closed = cv2.blur(closed, (2 * max(1, k // f) + 1,) * 2)
-    bg = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR) if f > 1 else closed
-    return np.maximum(bg.astype(np.float32), 1.0)
+    return _background_u8(g, stroke_px).astype(np.float32)
 
 
 def normalise_paper(gray: NDArray[np.generic], *, stroke_px: int) -> Float:
-    """``gray / paper_background``: paper ≈ 1, ink < 1 whatever the lighting; float32 in 0 … ~1.2."""
+    """``gray / paper_background``: paper ≈ 1, ink < 1 whatever the lighting; float32 in 0 … 1.5."""
     g = _gray(gray)
     if g.size == 0:
         return np.zeros(g.shape, np.float32)
-    return np.minimum(g.astype(np.float32) / paper_background(g, stroke_px=stroke_px), 1.5)
+    out = cv2.divide(g, _background_u8(g, stroke_px), dtype=cv2.CV_32F)
+    return np.minimum(out, np.float32(1.5), out=out)
 
 
 def ink_mask(norm: Float, *, darker_than: float, exclude: Mask | None = None) -> Mask:
@@ -201,3 +206,22 @@ def open_mask(mask: NDArray[np.generic], *, radius_px: int) -> Mask:
         return m.astype(bool)
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius_px + 1,) * 2)
     return cv2.morphologyEx(m, cv2.MORPH_OPEN, k) > 0
+
+
+def percentile_u8(gray: NDArray[np.generic], q: float, mask: NDArray[np.generic] | None = None) -> float:
+    """The ``q``-th percentile (0 … 100) of an 8-bit image's values, inside ``mask`` if given: 0 … 255.
+
+    From the 256-bin histogram (``cv2.calcHist``, no sorting), so an integer grey level: the smallest
+    value with at least ``q`` % of the pixels at or below it. NaN when no pixel counts.
+    """
+    g = _gray(gray)
+    m = None if mask is None else (np.asarray(mask) > 0).astype(np.uint8)
+    if g.size == 0:
+        return float("nan")
+    hist = cv2.calcHist([np.ascontiguousarray(g)], [0], m, [256], [0, 256]).ravel()
+    total = float(hist.sum())
+    if total <= 0:
+        return float("nan")
+    cum = np.cumsum(hist)
+    target = max(min(max(q, 0.0), 100.0) / 100.0 * total, 0.5)  # at least one pixel: q = 0 is the minimum
+    return float(np.searchsorted(cum, target))
