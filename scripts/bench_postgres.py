@@ -20,7 +20,10 @@ columns (EXIF, the photo's result JSON, findings) cycled, so that the size per m
 of real rows.
 
 Without ``--url`` it starts a throwaway PostgreSQL server (Debian's binaries, `tests/_pg.py`, fsync on) in a
-temporary folder and removes it at the end.
+temporary folder and removes it at the end. Its WAL is sized for bulk loading as a history server's would
+be (``--pg-set``, default `BULK_SETTINGS`: without them, checkpoints every 1 GB of WAL write every touched
+index page again in full, and the insert rate falls as the random SHA-256 index grows); the settings are
+applied with ``ALTER SYSTEM`` (superuser) and printed.
 
     .venv/bin/python scripts/bench_postgres.py --hashes 200000                 # a quick look
     nice .venv/bin/python scripts/bench_postgres.py --template /tmp/h.sqlite    # 10 M, about half an hour
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import signal
 import sqlite3
 import statistics
 import sys
@@ -56,6 +60,8 @@ from wocheck.records import Order, Slot  # noqa: E402
 MILLION = 1_000_000
 PROBES = 16  # crop-probe windows a photo carries (`wocheck.metrics.hashing`)
 LAST_SHARE = 0.1  # the insert rate "at full size" is over this last share of the fill
+# Settings of the throwaway server for a bulk load (reloadable without a restart); see docs/scaling.md.
+BULK_SETTINGS = ("max_wal_size=8GB", "checkpoint_timeout=30min")
 
 
 @contextmanager
@@ -166,14 +172,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=1000, help="near-copy lookups (and as many unrelated ones)")
     ap.add_argument("--scan-orders", type=int, default=200, help="orders recorded one by one at full size")
     ap.add_argument("--seed", type=int, default=9)
+    ap.add_argument("--pg-set", action="append", metavar="NAME=VALUE",
+                    help=f"a server setting to apply (repeatable; default with the throwaway server: "
+                         f"{' '.join(BULK_SETTINGS)}; none with --url)")
     ap.add_argument("--json", type=Path, help="write the figures here too")
     args = ap.parse_args(argv)
+    settings = args.pg_set if args.pg_set is not None else ([] if args.url else list(BULK_SETTINGS))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still stops the throwaway server
 
     cfg = load_config(None)
     rng = np.random.default_rng(args.seed + 1)
     fig: dict[str, object] = {"hashes": args.hashes, "photos_per_order": args.photos_per_order,
                               "batch_orders": args.batch_orders, "template": str(args.template or "")}
     with _server(args.url) as url, PostgresStore(url) as store:
+        for kv in settings:
+            name, value = kv.split("=", 1)
+            store._db.execute(f"ALTER SYSTEM SET {name} = '{value}'")  # type: ignore[call-overload]
+        store._db.execute("SELECT pg_reload_conf()")
+        fig["server_settings"] = settings
+        print(f"server settings: {', '.join(settings) or 'as found'}")
         th = thresholds(cfg)
         filler = Filler(args, th.hash_quality_min)
 
