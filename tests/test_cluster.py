@@ -1,7 +1,8 @@
 """The scan on Dask distributed: a real scheduler and two real workers as OS processes on localhost.
 
 The cluster's outputs must be the local process pool's, record for record (order aside), also when a
-worker is killed in the middle of the scan, and with ``--cluster local``.
+worker is killed in the middle of the scan, with ``--cluster local``, and with the history in PostgreSQL
+(a throwaway server, `_pg`) instead of SQLite. A hung task: tests/test_cluster_hang.py.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from _pg import pg_server, pg_url  # noqa: F401  (fixtures)
 from wocheck.config import Config
 from wocheck.pipeline.scan import ScanSettings, ScanSummary, run_scan
 
@@ -164,6 +166,22 @@ def test_a_worker_killed_mid_scan_costs_only_time(night: Path, tmp_path: Path, c
     assert victim.wait(timeout=10) == -signal.SIGKILL
     assert _counts(summary) == _counts(local_run[0])
     assert _outputs(tmp_path / "out") == local_run[1]
+
+
+def test_cluster_scan_into_postgres_equals_local_sqlite_scan(
+        night: Path, tmp_path: Path, cfg_module: Config, cluster: _Cluster,
+        local_run: tuple[ScanSummary, dict[str, list[str]]], request: pytest.FixtureRequest) -> None:
+    from wocheck.history.store import open_store
+
+    pg_url = str(request.getfixturevalue("pg_url"))  # skips, with the reason, where no server can start
+    summary = run_scan(ScanSettings(orders_path=night, photo_root=SAMPLE / "photos", out_dir=tmp_path / "out",
+                                    workers=2, db_path=Path(pg_url), cluster=cluster.address), cfg_module)
+    assert _counts(summary) == _counts(local_run[0])
+    assert _outputs(tmp_path / "out") == local_run[1]
+    with open_store(pg_url) as store:
+        counts = store.counts()
+    assert (counts["orders"], counts["photos"], counts["scans"]) == (summary.orders, summary.photos, 1)
+    assert counts["findings"] > 0
 
 
 def test_cluster_local(night: Path, tmp_path: Path, cfg_module: Config,
