@@ -170,10 +170,10 @@ def test_a_worker_killed_mid_scan_costs_only_time(night: Path, tmp_path: Path, c
 
 def test_cluster_scan_into_postgres_equals_local_sqlite_scan(
         night: Path, tmp_path: Path, cfg_module: Config, cluster: _Cluster,
-        local_run: tuple[ScanSummary, dict[str, list[str]]], request: pytest.FixtureRequest) -> None:
+        local_run: tuple[ScanSummary, dict[str, list[str]]], pg_url: str) -> None:  # noqa: F811
+    """(``pg_url`` skips, with the reason, where no PostgreSQL server can be started.)"""
     from wocheck.history.store import open_store
 
-    pg_url = str(request.getfixturevalue("pg_url"))  # skips, with the reason, where no server can start
     summary = run_scan(ScanSettings(orders_path=night, photo_root=SAMPLE / "photos", out_dir=tmp_path / "out",
                                     workers=2, db_path=Path(pg_url), cluster=cluster.address), cfg_module)
     assert _counts(summary) == _counts(local_run[0])
