@@ -36,8 +36,9 @@ from bench import PeakRss  # noqa: E402  (CPU seconds of every descendant proces
 
 
 def _scan(orders: Path, photos: Path, work: Path, name: str, *, workers: int,
-          cluster: str | None) -> tuple[float, float, int, list[str]]:
-    """Wall seconds, CPU seconds, photos and sorted violations of one scan with a fresh history."""
+          cluster: str | None) -> tuple[float, float, int, list[str], float]:
+    """Wall seconds, CPU seconds, photos, sorted violations and the largest process's peak memory (MB) of one
+    scan with a fresh history."""
     from wocheck.config import load_config
     from wocheck.pipeline.scan import ScanSettings, run_scan
 
@@ -49,7 +50,7 @@ def _scan(orders: Path, photos: Path, work: Path, name: str, *, workers: int,
         seconds = time.perf_counter() - t0
     viols = sorted(json.dumps(json.loads(x), sort_keys=True)
                    for x in (out / "violations.jsonl").read_text(encoding="utf-8").splitlines())
-    return seconds, usage.cpu_s, summary.photos, viols
+    return seconds, usage.cpu_s, summary.photos, viols, max(usage.peak_kb.values(), default=0) / 1024
 
 
 def main() -> int:
@@ -77,18 +78,21 @@ def main() -> int:
         walls: dict[str, list[float]] = {n: [] for n in names}
         cpus: dict[str, list[float]] = {n: [] for n in names}
         viols: dict[str, list[str]] = {}
+        peak_mb: dict[str, float] = {n: 0.0 for n in names}
         n_photos = 0
         for r in range(max(1, args.rounds)):
             for n in (1, 2):
                 with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cl, Client(cl) as c:
                     c.wait_for_workers(n)
-                    s, cpu, n_photos, v = _scan(orders, photos, work, f"dask{n}-{r}", workers=n,
-                                                cluster=cl.scheduler_address)
+                    s, cpu, n_photos, v, mb = _scan(orders, photos, work, f"dask{n}-{r}", workers=n,
+                                                    cluster=cl.scheduler_address)
+                peak_mb[names[n - 1]] = max(peak_mb[names[n - 1]], mb)
                 walls[names[n - 1]].append(s)
                 cpus[names[n - 1]].append(cpu)
                 viols[names[n - 1]] = v
-            s, cpu, n_photos, v = _scan(orders, photos, work, f"local2-{r}", workers=2, cluster=None)
+            s, cpu, n_photos, v, mb = _scan(orders, photos, work, f"local2-{r}", workers=2, cluster=None)
+            peak_mb[names[2]] = max(peak_mb[names[2]], mb)
             walls[names[2]].append(s)
             cpus[names[2]].append(cpu)
             viols[names[2]] = v
@@ -101,14 +105,15 @@ def main() -> int:
     for name in names:
         same = "same violations" if viols[name] == reference else "VIOLATIONS DIFFER from the local run"
         print(f"  {name:<28} {wall[name]:6.1f} s  {n_photos / wall[name]:6.2f} photos/s  "
-              f"CPU {cpu[name]:6.1f} s  ({same})")
+              f"CPU {cpu[name]:6.1f} s  peak process {peak_mb[name]:5.0f} MB  ({same})")
     d1, d2, loc = (wall[n] for n in names)
     print(f"  dask 2 vs 1 worker: x{d1 / d2:.2f} faster; dask 2 vs local pool 2: x{loc / d2:.2f} faster "
           f"(CPU seconds dask 2 / local 2: {cpu[names[1]] / cpu[names[2]]:.2f})")
     if args.json:
         args.json.write_text(json.dumps({
             "set": str(args.set), "orders": n_orders, "photos": n_photos, "rounds": max(1, args.rounds),
-            "wall_s": wall, "cpu_s": cpu, "walls_s": walls, "photos_per_s": {n: n_photos / wall[n] for n in names},
+            "wall_s": wall, "cpu_s": cpu, "peak_process_mb": peak_mb, "walls_s": walls,
+            "photos_per_s": {n: n_photos / wall[n] for n in names},
             "dask2_over_dask1": d1 / d2, "dask2_over_local2": loc / d2,
             "same_violations": all(v == reference for v in viols.values())}, indent=1), encoding="utf-8")
     return 0 if all(v == reference for v in viols.values()) else 1
