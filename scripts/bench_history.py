@@ -5,9 +5,10 @@ The history (SQLite) is filled with ``--filler`` photo rows (default 1,000,000) 
 bits — no million real photos are at hand — plus the *planted* originals: every usable public real photo
 (../shared/realdata) and the fixture photos of one generated set. Then:
 
-- recall: edited copies of each real photo (re-encoded, resized, brighter/darker, contrast, cropped ≤ 2 % a
+- recall: edited copies of each real photo (re-encoded, resized, brighter/darker, contrast, cropped ≤ 5 % a
   side, all at once) are looked up through the scan's own code path (`HistoryChecks._best_match`: the
   256-bit index, the crop-tolerant 64-bit index, the SQLite fetch); each must find its original;
+- crop sizes caught: each real photo cropped by 1 … 8 % a side, resized and re-encoded;
 - false matches: 10,000 unrelated random queries, and the fixture photos of *other* generated sets (the
   same forms, nameplates and under-sink scenes: the generic look-alikes that matter here) must match
   nothing;
@@ -26,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,15 +39,9 @@ from authenticity import edits  # noqa: E402  (the calibration's edit set)
 from wocheck.config import load_config  # noqa: E402
 from wocheck.history.checks import HistoryChecks  # noqa: E402
 from wocheck.history.store import OrderRecord, PhotoRow, open_store  # noqa: E402
+from wocheck.inspectors.authenticity import thresholds  # noqa: E402
 from wocheck.io.images import PhotoError, load_photo  # noqa: E402
-from wocheck.metrics.hashing import (  # noqa: E402
-    centre256,
-    crop_probes256,
-    dct256,
-    hamming,
-    phash64,
-    quality_score,
-)
+from wocheck.metrics.hashing import CROP_INSET, hamming, photo_hashes, quality_score  # noqa: E402
 from wocheck.pipeline.work import PhotoResult  # noqa: E402
 from wocheck.records import Order, Slot  # noqa: E402
 
@@ -55,9 +51,11 @@ PHOTOS_PER_ORDER = 5
 CHUNK_ORDERS = 2000
 
 
-def _hashes(gray: np.ndarray) -> tuple[bytes, bytes, int, bytes]:
-    """What a scan stores per photo: 256-bit hash, pHash, quality, centre-window hash."""
-    return dct256(gray), phash64(gray), quality_score(gray), centre256(gray)
+def _hashes(gray: np.ndarray) -> tuple[bytes, bytes, int, bytes | None]:
+    """What a scan stores per photo: 256-bit hash, pHash, quality, centre-window hash (if not flat)."""
+    h = photo_hashes(gray)
+    floor = thresholds(load_config()).hash_quality_min
+    return h.hash256, h.phash64, h.quality, h.centre if h.centre_quality >= floor else None
 
 
 def _images(dirs: list[Path], limit: int) -> list[tuple[str, np.ndarray]]:
@@ -81,13 +79,20 @@ def _order(order_id: str) -> Order:
                   "closed": "2026-12-09T10:30:00+08:00"}})
 
 
-def _probe(h256: bytes, h64: bytes, q: int, probes: list[bytes]) -> PhotoResult:
-    return PhotoResult(slot=Slot.machine_running, file="q.jpg", usable=True,
+def _slot(file: str) -> Slot:
+    """A fixture photo's slot from its name (``code_label_1.jpg``), else a scene slot."""
+    stem = Path(file).stem.rsplit("_", 1)[0]
+    return Slot(stem) if stem in Slot.__members__ else Slot.machine_running
+
+
+def _probe(h256: bytes, h64: bytes, q: int, probes: bytes, slot: Slot = Slot.machine_running,
+           centre_quality: int = 100) -> PhotoResult:
+    return PhotoResult(slot=slot, file="q.jpg", usable=True,
                        data={"hash256": h256.hex(), "phash64": h64.hex(), "hash_quality": q,
-                             "crop_probes": [h.hex() for h in probes]})
+                             "crop_probes": probes.hex(), "centre_quality": centre_quality})
 
 
-def _rec(oid: str, rows: list[tuple[str, bytes, bytes, int, bytes]]) -> OrderRecord:
+def _rec(oid: str, rows: list[tuple[str, bytes, bytes, int, bytes | None]]) -> OrderRecord:
     photos = tuple(PhotoRow(position=i, slot="machine_running", file=f, usable=True, hash256=a, phash64=b,
                             hash_quality=q, hash_centre=c, sha256=None) for i, (f, a, b, q, c) in enumerate(rows))
     return OrderRecord(order_id=oid, fingerprint="bench", order_json="{}", engineer_id=f"E{hash(oid) % 500}",
@@ -103,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fixtures-query", type=int, default=500, help="fixture photos of other sets queried")
     ap.add_argument("--db", type=Path, help="database file (default: a temporary one)")
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--max-crop", type=float, default=0.05, help="crop a side of the recall edits (fixtures: 5 %%)")
+    ap.add_argument("--crop-sweep", type=float, nargs="*", default=[0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08])
+    ap.add_argument("--random-windows", action="store_true",
+                    help="unrelated queries with independent random window hashes (worst case)")
     args = ap.parse_args(argv)
     cfg = load_config()
     rng = np.random.default_rng(args.seed)
@@ -114,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     real = [(f, g) for f, g in _images(REAL, 10_000) if quality_score(g) >= 50]
     fix_index = _images([FIX / "cal"], args.fixtures_index)
-    fix_query = _images([d for d in sorted(FIX.iterdir()) if d.name != "cal"] if FIX.is_dir() else [],
+    # other sets only ("benchmix-cal-…" holds copies of cal's photos: true duplicates)
+    fix_query = _images([d for d in sorted(FIX.iterdir()) if "cal" not in d.name] if FIX.is_dir() else [],
                         args.fixtures_query)
     print(f"hashing: {len(real)} real photos, {len(fix_index)} fixture photos stored, {len(fix_query)} fixture "
           f"photos queried ({time.perf_counter() - t:.0f} s)")
@@ -176,11 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     misses: list[tuple[str, str, object]] = []
     th = checks.th
     for (name, h256, _h64, _q, _c), (_, g) in zip(planted, real, strict=False):
-        for kind, e in edits(g, rng, max_crop=0.02).items():
-            a, b, q, _ = _hashes(e)
-            probes = crop_probes256(e)  # computed by the worker, like the hashes: not timed
+        for kind, e in edits(g, rng, max_crop=args.max_crop).items():
+            h = photo_hashes(e)  # computed by the worker: not timed
+            a, b, q, probes = h.hash256, h.phash64, h.quality, h.probes
             t = time.perf_counter()
-            m_ = checks._best_match(probe_order, _probe(a, b, q, probes))
+            m_ = checks._best_match(probe_order, _probe(a, b, q, probes, centre_quality=h.centre_quality))
             times.append(time.perf_counter() - t)
             ok = q < th.hash_quality_min or (m_ is not None and m_[0].file == name)
             if not ok and m_ is not None:  # matched another stored photo: a near-identical one of the set?
@@ -191,33 +201,82 @@ def main(argv: list[str] | None = None) -> int:
             per_edit.setdefault(kind, []).append(ok)
     found = sum(sum(v) for v in per_edit.values())
     total = sum(len(v) for v in per_edit.values())
-    print(f"recall of planted near-duplicates (radius {th.hash_radius}/256, or pHash ≤ {th.phash_radius}/64 "
-          f"with 256-bit ≤ {th.crop_gate_radius}, or a crop window ≤ {th.crop_window_radius}): "
-          f"{found}/{total} = {found / max(1, total):.4f}")
+    tiers = (f"pHash ≤ {th.phash_radius}/64 with 256-bit ≤ {th.crop_gate_radius}, or " if th.crop_phash_tier
+             else "")
+    print(f"recall of planted near-duplicates, crops ≤ {args.max_crop:.0%} a side (radius {th.hash_radius}/256, or "
+          f"{tiers}a crop window ≤ {th.crop_window_radius} with ≤ {th.crop_window_key_radius} over its "
+          f"{th.crop_window_key_blocks} key blocks): {found}/{total} = {found / max(1, total):.4f}")
     for kind, v in per_edit.items():
         print(f"  {kind:9s} {sum(v)}/{len(v)}")
     for miss in misses[:12]:
         print(f"   missed {miss}")
 
+    # crop sizes caught: each real photo cropped by a fixed fraction on every side (± a quarter of it),
+    # resized to 50-90 % and re-encoded (JPEG 60-85)
+    by_crop: dict[float, list[bool]] = {}
+    crop_misses: list[tuple[float, str, int, object]] = []
+    stored = {x[0]: x[1] for x in planted}
+    for f, g in real:
+        name = f"real:{f}"
+        hh, ww = g.shape
+        for frac in args.crop_sweep:
+            c = frac * rng.uniform(0.75, 1.25, 4)
+            e = g[int(hh * c[0]):hh - int(hh * c[1]), int(ww * c[2]):ww - int(ww * c[3])]
+            k = float(rng.uniform(0.5, 0.9))
+            e = cv2.resize(e, (max(8, int(e.shape[1] * k)), max(8, int(e.shape[0] * k))), interpolation=cv2.INTER_AREA)
+            e = cv2.imdecode(cv2.imencode(".jpg", e, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 86))])[1],
+                             cv2.IMREAD_GRAYSCALE)
+            h = photo_hashes(e)
+            m_ = checks._best_match(probe_order, _probe(h.hash256, h.phash64, h.quality, h.probes,
+                                                        centre_quality=h.centre_quality))
+            ok = h.quality < th.hash_quality_min or (m_ is not None and m_[0].file == name)
+            if not ok and m_ is not None:  # matched another stored photo: a near-identical one of the set?
+                ok = hamming(stored[m_[0].file], stored[name]) <= th.hash_radius
+            by_crop.setdefault(frac, []).append(ok)
+            if not ok and frac < CROP_INSET:
+                crop_misses.append((frac, name, h.quality, None if m_ is None else (m_[0].file, m_[1], m_[2])))
+    print(f"crop sweep (every side cropped by ≈ the fraction, resized, re-encoded; centre window "
+          f"{CROP_INSET:.0%} a side):")
+    for frac, v in by_crop.items():
+        print(f"  crop {frac:5.1%} a side: {sum(v)}/{len(v)} found")
+    for miss in crop_misses[:12]:
+        print(f"   missed {miss}")
+
+    # Unrelated queries. The whole-frame hash and pHash: random bits. The crop windows of a real photo are
+    # strongly correlated (neighbouring windows share their low-frequency blocks), which is what the
+    # key-block index exploits: each query takes the windows of one real photo's edit XOR one random mask
+    # (random content, a real photo's window structure). `--random-windows` uses independent random bits
+    # per window instead (the worst case for the index, unlike any picture).
+    window_sets = [photo_hashes(e).probes for _, g in real[:64] for e in (g, cv2.flip(g, 1))]
     false = 0
+    rtimes: list[float] = []
     for _ in range(args.random_queries):
         a = rng.integers(0, 256, 32, dtype=np.uint8).tobytes()
         b = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()
-        probes = list(rng.integers(0, 256, (16, 32), dtype=np.uint8))
+        base = np.frombuffer(window_sets[int(rng.integers(len(window_sets)))], np.uint8).reshape(-1, 32)
+        if args.random_windows:
+            wins = rng.integers(0, 256, base.shape, dtype=np.uint8)
+        else:
+            wins = base ^ rng.integers(0, 256, 32, dtype=np.uint8)[None, :]
         t = time.perf_counter()
-        false += checks._best_match(probe_order, _probe(a, b, 80, [p.tobytes() for p in probes])) is not None
-        times.append(time.perf_counter() - t)
+        false += checks._best_match(probe_order, _probe(a, b, 80, wins.tobytes())) is not None
+        rtimes.append(time.perf_counter() - t)
+    times += rtimes
+    rms = sorted(x * 1000 for x in rtimes)
     print(f"false matches among {args.random_queries:,} random unrelated queries: {false} "
-          f"({false / max(1, args.random_queries):.4%})")
+          f"({false / max(1, args.random_queries):.4%}); their lookup median {statistics.median(rms):.2f} ms, "
+          f"p95 {rms[int(0.95 * len(rms))]:.2f} ms ({'independent random' if args.random_windows else 'masked real'}"
+          f" windows)")
     fq = 0
     skipped = 0
     hits = []
     for f, g in fix_query:
-        a, b, q, _ = _hashes(g)
-        if q < th.hash_quality_min:
+        h = photo_hashes(g)
+        if h.quality < th.hash_quality_min:
             skipped += 1
             continue
-        m_ = checks._best_match(probe_order, _probe(a, b, q, crop_probes256(g)))
+        m_ = checks._best_match(probe_order, _probe(h.hash256, h.phash64, h.quality, h.probes, _slot(f),
+                                                    h.centre_quality))
         if m_ is not None:
             fq += 1
             hits.append((f, m_[0].file, m_[1], m_[2]))

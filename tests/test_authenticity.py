@@ -168,6 +168,9 @@ def test_reuse_across_nights_edited_copies_and_first_use_clean(tmp_path: Path, c
         "resized.jpg": cv2.resize(src, (w * 3 // 5, h * 3 // 5), interpolation=cv2.INTER_AREA),
         "brighter.jpg": np.clip(src.astype(np.float32) * 1.15, 0, 255).astype(np.uint8),
         "cropped.jpg": src[h * 2 // 100: h - h * 2 // 100, w * 2 // 100: w - w * 2 // 100],
+        # the fixture generator's re-upload: 1-5 % off each side (unequal), resized, re-encoded
+        "cropped5.jpg": cv2.resize(src[h * 5 // 100: h - h * 1 // 100, w * 4 // 100: w - w * 5 // 100],
+                                   (w * 4 // 5, h * 4 // 5), interpolation=cv2.INTER_AREA),
     }
     night2 = []
     for i, (name, img) in enumerate(copies.items()):
@@ -183,6 +186,8 @@ def test_reuse_across_nights_edited_copies_and_first_use_clean(tmp_path: Path, c
     verdicts = {v["photo"]: v["verdict"] for v in viols if v["check"] == "reuse.photo"}
     assert verdicts["B/resized.jpg"] == verdicts["B/brighter.jpg"] == "violation"  # the fine 256-bit tier
     assert verdicts["B/cropped.jpg"] in ("violation", "review")
+    crop5 = next(v for v in viols if v["check"] == "reuse.photo" and v["photo"] == "B/cropped5.jpg")
+    assert crop5["verdict"] == "review" and crop5["evidence"]["match"] == "perceptual_window"
 
 
 def test_same_photo_twice_in_one_order_is_not_reuse(tmp_path: Path, cfg: Config) -> None:
@@ -196,6 +201,12 @@ def test_blank_walls_do_not_match_each_other(tmp_path: Path, cfg: Config) -> Non
     for i in range(4):
         save_jpeg(wall(i), tmp_path / "p" / f"W{i}.jpg")
         recs.append(order(f"W{i}", f"E{i}", [("install_env", f"W{i}.jpg")]))
+        # a wall beside a dark door frame: the frame's edge gives the whole picture structure (quality over
+        # the floor), the centre window is flat; re-saved without EXIF, so the crop tier is searched too
+        framed = wall(10 + i)
+        framed[:, : 40 + 9 * i] = 25
+        save_jpeg(framed, tmp_path / "p" / f"F{i}.jpg", exif=False)
+        recs.append(order(f"F{i}", f"E{i}", [("install_env", f"F{i}.jpg")]))
     assert _reuse(_scan(tmp_path, cfg, "n1", recs, tmp_path / "h.sqlite")) == []
 
 
@@ -323,3 +334,34 @@ def test_scan_killed_midway_then_rerun(tmp_path: Path) -> None:
     _finish(_cli_scan(tmp_path, "k", tmp_path / "fresh.sqlite"), tmp_path, "k")
     assert rerun == _records(tmp_path / "out_k" / "violations.jsonl")
     assert sum(json.loads(r)["check"] == "reuse.photo" for r in rerun) == 1
+
+
+def test_a_flat_centre_is_neither_recorded_nor_searched_by_the_crop_tier(tmp_path: Path, cfg: Config) -> None:
+    from wocheck.history.checks import HistoryChecks
+    from wocheck.history.store import open_store
+    from wocheck.metrics.hashing import photo_hashes
+    from wocheck.pipeline.work import OrderResult, PhotoResult
+
+    g = cv2.cvtColor(scene(21), cv2.COLOR_BGR2GRAY)
+    h = photo_hashes(g)
+    e = photo_hashes(cv2.resize(g[30:-10, 40:-20], (600, 450), interpolation=cv2.INTER_AREA))  # cropped copy
+    assert h.centre_quality >= 50 and hamming(h.hash256, e.hash256) > 31  # only the crop tier finds it
+
+    def result(oid: str, hashes: Any, centre_quality: int) -> OrderResult:
+        data = {"hash256": hashes.hash256.hex(), "phash64": hashes.phash64.hex(), "hash_quality": hashes.quality,
+                "hash_centre": hashes.centre.hex(), "crop_probes": hashes.probes.hex(),
+                "centre_quality": centre_quality}
+        rec = Order.model_validate(order(oid, "E1" if oid.startswith("A") else "E2",
+                                         [("machine_running", f"{oid}.jpg")]))
+        return OrderResult(order=rec, findings=(), input_errors=(), photos=(PhotoResult(
+            slot=Slot.machine_running, file=f"{oid}.jpg", usable=True, data=data),))
+
+    with open_store(tmp_path / "h.sqlite") as store:
+        checks = HistoryChecks(store, cfg)
+        checks.record(result("A_flat", h, 10), [], None)  # the same picture, its centre called flat
+        assert checks.check(result("B", e, e.centre_quality)) == []  # not recorded: nothing to find
+        checks.record(result("A", h, h.centre_quality), [], None)
+        found = checks.check(result("B", e, e.centre_quality))
+        assert [(oid, f.evidence["other_order_id"], f.evidence["match"]) for oid, f in found] == [
+            ("B", "A", "perceptual_window")]
+        assert checks.check(result("C", e, 10)) == []  # a flat query centre: the crop tier is not searched

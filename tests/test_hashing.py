@@ -7,16 +7,30 @@ import numpy as np
 import pytest
 
 from _authenticity_synth import scene, wall
+from wocheck.inspectors.authenticity import AuthenticityThresholds
+from wocheck.metrics import hashing
 from wocheck.metrics.hashing import (
     CROP_INSET,
+    WINDOW_BLOCK_ORDER,
+    PhotoHashes,
     centre256,
     crop_probes256,
     dct256,
     hamming,
     phash64,
+    photo_hashes,
     quality_score,
     window256,
 )
+
+TH = AuthenticityThresholds()  # the crop tier's radius and key blocks (defaults = the data file's)
+
+
+def _window_match(centre: bytes, probes: list[bytes]) -> int:
+    """The crop tier's rule: the nearest probe sharing one of the key blocks with the centre (else 256)."""
+    k = TH.crop_window_key_blocks
+    keyed = [p for p in probes if any(p[2 * b:2 * b + 2] == centre[2 * b:2 * b + 2] for b in range(k))]
+    return min((hamming(centre, p) for p in keyed), default=256)
 
 
 def _gray(img: np.ndarray) -> np.ndarray:
@@ -116,7 +130,7 @@ def _crops(g: np.ndarray, rng: np.random.Generator, n: int) -> list[np.ndarray]:
     h, w = g.shape
     out = []
     for _ in range(n):
-        c = rng.uniform(0, CROP_INSET, 4)
+        c = rng.uniform(0, 0.05, 4)  # the fixture generator's re-upload crops: 1-5 % a side
         out.append(g[int(h * c[0]):h - int(h * c[1]), int(w * c[2]):w - int(w * c[3])])
     return out
 
@@ -139,8 +153,8 @@ def test_crop_probes_find_the_centre_window_of_hard_graphics(pictures: list[np.n
         for e in _crops(g, rng, 12):
             e = _jpeg(cv2.resize(e, (int(e.shape[1] * 0.7), int(e.shape[0] * 0.7)), interpolation=cv2.INTER_AREA), 60)
             probes = crop_probes256(e)
-            assert len(probes) == 16
-            assert min(hamming(c, p) for p in probes) <= 31  # the index's crop-window radius
+            assert len(probes) == hashing.CROP_QUERY_STEPS ** 4
+            assert _window_match(c, probes) <= TH.crop_window_radius
 
 
 def test_crop_probes_of_unrelated_pictures_stay_far(pictures: list[np.ndarray]) -> None:
@@ -149,7 +163,7 @@ def test_crop_probes_of_unrelated_pictures_stay_far(pictures: list[np.ndarray]) 
         probes = crop_probes256(a)
         for j, b in enumerate(others):
             if i != j:
-                assert min(hamming(centre256(b), p) for p in probes) > 40
+                assert min(hamming(centre256(b), p) for p in probes) > TH.crop_window_radius + 8
 
 
 def test_window_is_the_centre_and_insets_are_checked(pictures: list[np.ndarray]) -> None:
@@ -159,3 +173,35 @@ def test_window_is_the_centre_and_insets_are_checked(pictures: list[np.ndarray])
         window256(g, (0.5, 0, 0, 0))
     with pytest.raises(ValueError):
         window256(g, (-0.1, 0, 0, 0))
+
+
+def test_photo_hashes_equal_the_separate_functions(pictures: list[np.ndarray]) -> None:
+    small = cv2.resize(pictures[1], (200, 150), interpolation=cv2.INTER_AREA)  # below the shared 256 reduction
+    for g in [*pictures[:3], small, _box()]:
+        h = photo_hashes(g)
+        assert isinstance(h, PhotoHashes)
+        assert h.hash256 == dct256(g) and h.quality == quality_score(g) and h.centre == centre256(g)
+        assert hamming(h.phash64, phash64(g)) <= 1  # 2×2 mean of the 64×64 reduction: float rounding at most
+        assert h.probes == b"".join(crop_probes256(g))
+
+
+def test_window_hash_is_block_major_lowest_frequencies_first(pictures: list[np.ndarray]) -> None:
+    assert sorted(WINDOW_BLOCK_ORDER) == [(i, j) for i in range(4) for j in range(4)]
+    assert WINDOW_BLOCK_ORDER[0] == (0, 0) and WINDOW_BLOCK_ORDER[-1] == (3, 3)
+    g = pictures[2]
+    # the whole frame as a window: the same bits as dct256, permuted into 4×4 blocks
+    w = np.unpackbits(np.frombuffer(window256(g, (0, 0, 0, 0)), np.uint8)).reshape(16, 4, 4)
+    d = np.unpackbits(np.frombuffer(dct256(g), np.uint8)).reshape(16, 16)
+    for k, (bi, bj) in enumerate(WINDOW_BLOCK_ORDER):
+        assert (w[k] == d[4 * bi:4 * bi + 4, 4 * bj:4 * bj + 4]).all()
+
+
+def test_low_blocks_survive_a_small_misalignment_better_than_high_ones(pictures: list[np.ndarray]) -> None:
+    low = high = 0
+    for g in pictures:
+        a = np.frombuffer(window256(g, (0.05, 0.05, 0.05, 0.05)), np.uint8)
+        b = np.frombuffer(window256(g, (0.056, 0.045, 0.053, 0.047)), np.uint8)
+        diff = np.unpackbits(a ^ b).reshape(16, 16).sum(axis=1)
+        low += int(diff[:TH.crop_window_key_blocks].sum())
+        high += int(diff[-TH.crop_window_key_blocks:].sum())
+    assert low < high

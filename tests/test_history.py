@@ -152,3 +152,45 @@ def test_search_many_is_the_merge_of_single_searches(bits: int) -> None:
         assert {int(j) for j in targets} <= {i for i, _ in got}
         assert [d for _, d in got] == sorted(d for _, d in got)
     assert idx.search_many([], radius) == []
+
+
+def test_key_block_index_finds_exactly_the_entries_sharing_a_key_block() -> None:
+    rng = np.random.default_rng(11)
+    n, tables, radius = 20_000, 6, 60
+    hashes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    idx = MultiIndexHash(256, tables=tables)
+    assert not idx.exact and idx.max_radius == 256
+    idx.add(np.arange(n // 2), hashes[: n // 2])
+    idx.merge()
+    idx.add(np.arange(n // 2, n), hashes[n // 2:])  # main segment and delta: both follow the key rule
+    sub = hashes.view(np.uint16)[:, :tables]
+    for trial in range(12):
+        targets = rng.integers(0, n, 4)
+        queries = []
+        for j in targets:
+            q = hashes[j].copy()
+            keep = int(rng.integers(tables)) if trial % 3 else None  # every key block disturbed: not found
+            for b in range(16):
+                if b != keep:
+                    q[2 * b] ^= np.uint8(1 << int(rng.integers(8)))  # one bit flipped in block b
+            queries.append(q)
+        q_arr = np.stack(queries)
+        q_sub = q_arr.view(np.uint16)[:, :tables]
+        d = np.unpackbits(hashes[:, None, :] ^ q_arr[None], axis=2).sum(axis=2)  # (n, queries)
+        shares = (sub[:, None, :] == q_sub[None]).any(axis=2)
+        ok = shares & (d <= radius)
+        want = sorted((int(i), int(d[i][ok[i]].min())) for i in np.nonzero(ok.any(axis=1))[0])
+        got = idx.search_many(b"".join(q.tobytes() for q in queries), radius)
+        assert sorted(got) == want
+        found = {i for i, _ in got}
+        assert ({int(j) for j in targets} <= found) == bool(trial % 3)
+    with pytest.raises(ValueError):
+        MultiIndexHash(256, tables=17)
+    with pytest.raises(ValueError):
+        idx.search_many(bytes(33), 10)
+    full = MultiIndexHash(256)
+    full.add(np.arange(n), hashes)
+    full.merge()
+    idx.merge()
+    assert idx.nbytes - tables * 65_537 * 8 == n * (32 + 8 + 4 * tables)  # the tables it keeps, no more
+    assert idx.nbytes < full.nbytes

@@ -70,6 +70,34 @@ def test_migrations_are_named_recorded_and_applied_once(db: str) -> None:
         assert s.counts()["orders"] == 1
 
 
+def _forget_migration(db: str, name: str) -> None:
+    """Make the database look as if ``name`` had not run yet (an older checker's database)."""
+    if is_postgres_url(db):
+        with psycopg.connect(db, autocommit=True) as con:
+            con.execute("DELETE FROM schema_migrations WHERE name = %s", (name,))
+    else:
+        con = sqlite3.connect(db)
+        with con:
+            con.execute("DELETE FROM schema_migrations WHERE name = ?", (name,))
+        con.close()
+
+
+def test_window_hash_format_2_clears_format_1_centre_hashes(db: str) -> None:
+    name = "0003_photos_hash_centre_v2"
+    assert name in [m.name for m in MIGRATIONS]
+    with open_store(db) as s:
+        s.record_order(_rec("OLD"))  # stands for centre hashes written in format 1
+    _forget_migration(db, name)
+    with open_store(db) as s:  # the upgrade: 0003 runs, once
+        assert s.applied_migrations() == [m.name for m in MIGRATIONS]
+        assert list(s.iter_centre_hashes(after_photo_id=0, min_quality=50)) == []  # no format-1 window left
+        assert len(np.concatenate([b[0] for b in s.iter_hashes(after_photo_id=0, min_quality=50)])) == 2
+        s.record_order(_rec("NEW"))  # recorded after the upgrade: format 2, kept
+    with open_store(db) as s:
+        centre = list(s.iter_centre_hashes(after_photo_id=0, min_quality=50))
+        assert sum(len(b[0]) for b in centre) == 2
+
+
 def test_record_replaces_and_is_atomic(store: HistoryStore) -> None:
     store.record_order(_rec("A", n=3))
     store.record_order(_rec("A", n=2))  # a second recording replaces the first

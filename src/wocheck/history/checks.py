@@ -7,10 +7,12 @@ too). For each order:
 1. `replay` — an order already recorded with the same record and configuration is not checked again: its
    recorded result and findings come back (a rerun after a kill skips what is done).
 2. `check` — reuse (clause 50): each usable photo is looked up among *other* orders' photos: identical
-   bytes; 256-bit hash within ``hash_radius``; or, for small crops that move the 256-bit hash, pHash
-   within ``phash_radius`` *and* 256-bit hash within ``crop_gate_radius``, or one of the photo's crop
-   probe windows within ``crop_window_radius`` of another photo's centre-window hash (crops of up to
-   `CROP_INSET` a side, `wocheck.metrics.hashing.crop_probes256`) — these crop tiers only for
+   bytes; 256-bit hash within ``hash_radius``; or, for small crops that move the 256-bit hash, one of the
+   photo's crop probe windows within ``crop_window_radius`` of another photo's centre-window hash, sharing
+   one of its ``crop_window_key_blocks`` lowest-frequency blocks and within ``crop_window_key_radius``
+   over them (crops of up to `CROP_INSET` a side, `wocheck.metrics.hashing.crop_probes256`), or (with
+   ``crop_phash_tier``) pHash within ``phash_radius`` *and* 256-bit hash within ``crop_gate_radius`` —
+   these crop tiers only for
    photos without their camera's capture time within the visit (a cropped copy is a re-saved file), and
    its findings go to review. Hashes below the quality floor
    (flat, generic pictures) are neither indexed nor searched. The later upload is the false one: the
@@ -96,10 +98,13 @@ class HistoryChecks:
         self.config_fp = config_fingerprint(cfg)
         self.idx256 = MultiIndexHash(256)
         self.idx64 = MultiIndexHash(64)
-        self.idx_centre = MultiIndexHash(256)  # centre-window hashes (crop tier)
+        # centre-window hashes (crop tier): a key-block index over their lowest-frequency blocks
+        self.idx_centre = MultiIndexHash(256, tables=self.th.crop_window_key_blocks)
         self._synced = 0
         self._synced_centre = 0
         self.sync()
+        for idx in (self.idx256, self.idx64, self.idx_centre):  # the history as loaded: one main segment
+            idx.merge()
         log.info("history %s: %d photos indexed", store.location, len(self.idx256))
 
     def sync(self) -> None:
@@ -107,7 +112,8 @@ class HistoryChecks:
         for ids, h256, h64 in self.store.iter_hashes(after_photo_id=self._synced,
                                                      min_quality=self.th.hash_quality_min):
             self.idx256.add(ids, h256)
-            self.idx64.add(ids, h64)
+            if self.th.crop_phash_tier:
+                self.idx64.add(ids, h64)
             self._synced = int(ids[-1])
         for ids, hc in self.store.iter_centre_hashes(after_photo_id=self._synced_centre,
                                                      min_quality=self.th.hash_quality_min):
@@ -178,11 +184,13 @@ class HistoryChecks:
             near = dict(self.idx256.search(q256, radius))
             cropped: set[int] = set()
             windowed: dict[int, int] = {}
-            if not template and not self._fresh_from_camera(order, p):
-                cropped = {i for i, _ in self.idx64.search(q64, self.th.phash_radius)} - set(near)
-                probes = [bytes.fromhex(h) for h in p.data.get("crop_probes") or []]
-                windowed = {i: d for i, d in self.idx_centre.search_many(probes, self.th.crop_window_radius)
-                            if i not in near}
+            if not template and not self._fresh_from_camera(order, p) and self._centre_ok(p):
+                if self.th.crop_phash_tier:
+                    cropped = {i for i, _ in self.idx64.search(q64, self.th.phash_radius)} - set(near)
+                probes = _probes(p.data.get("crop_probes"))
+                windowed = {i: d for i, d in self.idx_centre.search_many(
+                    probes, self.th.crop_window_radius, key_radius=self.th.crop_window_key_radius)
+                            if i not in near} if probes else {}
             if near or cropped or windowed:
                 for sp in self.store.photos(sorted({*near, *cropped, *windowed})):
                     if sp.order_id == order.order_id or sp.hash256 is None:
@@ -201,6 +209,13 @@ class HistoryChecks:
             return None
         d, _, how, sp = min(cands, key=lambda c: (c[0], c[1]))
         return sp, d, how
+
+    def _centre_ok(self, p: PhotoResult) -> bool:
+        """Whether the photo's centre window has the structure the crop tier needs (the quality floor): the
+        frame's quality may come from its edges alone (a blank wall beside a door frame), which the centre
+        window leaves out — and two such centres are alike."""
+        q = p.data.get("centre_quality")
+        return q is None or int(q) >= self.th.hash_quality_min
 
     def _fresh_from_camera(self, order: Order, p: PhotoResult) -> bool:
         """Whether the photo carries its camera's capture time within this visit. A cropped copy is a
@@ -280,6 +295,8 @@ class HistoryChecks:
             ref = order.photos[i] if i < len(order.photos) else None
             exif = p.exif or {}
             h256, h64, hc = p.data.get("hash256"), p.data.get("phash64"), p.data.get("hash_centre")
+            if not self._centre_ok(p):
+                hc = None  # never a crop-tier candidate
             rows.append(PhotoRow(
                 position=i, slot=p.slot.value, file=p.file, usable=p.usable, error_kind=p.error_kind,
                 reason_zh=p.reason_zh, reason_en=p.reason_en, sha256=p.sha256,
@@ -305,6 +322,13 @@ class HistoryChecks:
             return None
         self.store.add_findings(order_id, [(finding.check, finding.photo, finding.model_dump_json())], scan_id)
         return Order.model_validate_json(stored.order_json)
+
+
+def _probes(value: str | list[str] | None) -> bytes:
+    """The crop-probe window hashes of a photo's data: one hex string (concatenated) or a list of them."""
+    if not value:
+        return b""
+    return bytes.fromhex(value) if isinstance(value, str) else b"".join(bytes.fromhex(h) for h in value)
 
 
 def _iso(t: datetime | None) -> str | None:

@@ -49,19 +49,30 @@ class MultiIndexHash:
     ``bits`` is the hash length (a multiple of 64: 256 for `dct256`, 64 for `phash64`); the index cuts it
     into ``bits / 16`` substrings and is exact for radius ≤ ``max_radius`` = 3 × substrings − 1 (every
     substring probed within 2 bits).
+
+    With ``tables`` (< substrings), only the first ``tables`` substrings get a table: a *key-block* index
+    for hashes whose leading substrings are their most stable bits (the block-major window hashes of
+    `wocheck.metrics.hashing`). `search_many` then finds the entries within the radius that share one of
+    those substrings exactly with a query — not exact in the pigeonhole sense (its recall is measured, see
+    scripts/bench_history.py), but a fraction of the probes and of the memory (32 + 8 + 4 × tables bytes
+    per entry).
     """
 
-    def __init__(self, bits: int = 256) -> None:
+    def __init__(self, bits: int = 256, tables: int | None = None) -> None:
         if bits % 64 or bits <= 0:
             raise ValueError("bits must be a positive multiple of 64")
         self.bits = bits
         self.nbytes_hash = bits // 8
         self.substrings = bits // _SUB_BITS
-        self.max_radius = 3 * self.substrings - 1
+        self.tables = self.substrings if tables is None else int(tables)
+        if not 1 <= self.tables <= self.substrings:
+            raise ValueError(f"tables must be within 1…{self.substrings}")
+        self.exact = self.tables == self.substrings
+        self.max_radius = 3 * self.substrings - 1 if self.exact else self.bits
         self._ids = np.zeros(0, np.int64)
         self._words = np.zeros((0, bits // 64), np.uint64)
-        self._offsets = np.zeros((self.substrings, _KEYS + 1), np.int64)
-        self._rows = np.zeros((self.substrings, 0), np.int32)
+        self._offsets = np.zeros((self.tables, _KEYS + 1), np.int64)
+        self._rows = np.zeros((self.tables, 0), np.int32)
         self._delta_ids: list[NDArray[np.int64]] = []
         self._delta_rows: list[NDArray[np.uint8]] = []
         self._delta_n = 0
@@ -102,9 +113,9 @@ class MultiIndexHash:
         self._delta_ids, self._delta_rows, self._delta_n, self._delta_cache = [], [], 0, None
         subs = self._words.view(np.uint16).reshape(-1, self.substrings)
         n = len(self._ids)
-        self._rows = np.empty((self.substrings, n), np.int32)
-        self._offsets = np.empty((self.substrings, _KEYS + 1), np.int64)
-        for s in range(self.substrings):
+        self._rows = np.empty((self.tables, n), np.int32)
+        self._offsets = np.empty((self.tables, _KEYS + 1), np.int64)
+        for s in range(self.tables):
             keys = subs[:, s]
             self._rows[s] = np.argsort(keys, kind="stable")  # radix sort for 16-bit keys
             counts = np.bincount(keys, minlength=_KEYS)
@@ -123,24 +134,35 @@ class MultiIndexHash:
                 self._delta_cache = (np.zeros(0, np.int64), np.zeros((0, self.bits // 64), np.uint64))
         return self._delta_cache
 
-    def search_many(self, queries: list[bytes], radius: int) -> list[tuple[int, int]]:
+    def search_many(self, queries: list[bytes] | bytes, radius: int, *,
+                    key_radius: int | None = None) -> list[tuple[int, int]]:
         """Entries within ``radius`` bits of *any* of ``queries`` as (id, smallest distance), nearest first
-        (ties: lower id). The same answer as merging `search` over the queries, in one vectorised pass
-        (the crop tier's 16 probe windows cost about as much as a few single searches)."""
+        (ties: lower id). ``queries`` is a list of hashes or their concatenation.
+
+        On a full index, the same answer as merging `search` over the queries, in one vectorised pass. On a
+        key-block index (``tables`` < substrings), the entries within ``radius`` of a query that share one
+        of the first ``tables`` substrings with it exactly. With ``key_radius``, a (query, entry) pair also
+        has to lie within ``key_radius`` bits over those first ``tables`` substrings alone.
+        """
         if not 0 <= radius <= self.max_radius:
             raise ValueError(f"radius must be within 0…{self.max_radius}")
-        if not queries:
+        if isinstance(queries, bytes):
+            if len(queries) % self.nbytes_hash:
+                raise ValueError(f"concatenated queries must be a multiple of {self.nbytes_hash} bytes")
+            q_rows = np.frombuffer(queries, dtype=np.uint8).reshape(-1, self.nbytes_hash)
+        else:
+            q_rows = _as_rows(list(queries), self.nbytes_hash)
+        if not len(q_rows):
             return []
-        q_rows = _as_rows(list(queries), self.nbytes_hash)
         q_words = self._to_words(q_rows)
         k = len(q_rows)
+        q_sub = np.ascontiguousarray(q_rows).view(np.uint16).reshape(k, self.substrings)[:, :self.tables]
         found_ids: list[NDArray[np.int64]] = []
         found_d: list[NDArray[np.int64]] = []
         if len(self._ids):
-            q_sub = np.ascontiguousarray(q_rows).view(np.uint16).reshape(k, self.substrings).astype(np.uint32)
-            flips = _PROBES[radius // self.substrings]
-            probe = (q_sub[:, :, None] ^ flips[None, None, :]).astype(np.int64)  # (query, table, probe)
-            table = np.broadcast_to(np.arange(self.substrings)[None, :, None], probe.shape).ravel()
+            flips = _PROBES[radius // self.substrings] if self.exact else _PROBES[0]
+            probe = (q_sub.astype(np.uint32)[:, :, None] ^ flips[None, None, :]).astype(np.int64)  # (q, table, probe)
+            table = np.broadcast_to(np.arange(self.tables)[None, :, None], probe.shape).ravel()
             qidx = np.broadcast_to(np.arange(k)[:, None, None], probe.shape).ravel()
             keys = probe.ravel()
             starts = self._offsets[table, keys]
@@ -152,16 +174,29 @@ class MultiIndexHash:
                 base = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
                 cand = self._rows[np.repeat(table, lengths), base + np.arange(total)]
                 cq = np.repeat(qidx, lengths)
-                d = np.bitwise_count(self._words[cand] ^ q_words[cq]).sum(axis=1, dtype=np.int64)
-                keep = d <= radius
+                x = self._words[cand] ^ q_words[cq]
+                d = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
+                keep = (d <= radius) & self._key_ok(x, key_radius)
                 found_ids.append(self._ids[cand[keep]])
                 found_d.append(d[keep])
         d_ids, d_words = self._delta()
         if len(d_ids):
-            d = np.bitwise_count(d_words[:, None, :] ^ q_words[None, :, :]).sum(axis=2, dtype=np.int64).min(axis=1)
-            keep = d <= radius
-            found_ids.append(d_ids[keep])
-            found_d.append(d[keep])
+            if self.exact:
+                pairs_e = np.arange(len(d_ids)).repeat(k)
+                pairs_q = np.tile(np.arange(k), len(d_ids))
+            else:  # only delta entries sharing a key block with some query: a 65,536-entry mask per table
+                d_sub = d_words.view(np.uint16).reshape(len(d_ids), self.substrings)[:, :self.tables]
+                hit = np.zeros((self.tables, _KEYS), bool)
+                hit[np.arange(self.tables)[None, :].repeat(k, 0), q_sub] = True
+                entries = np.flatnonzero(hit[np.arange(self.tables)[None, :], d_sub].any(axis=1))
+                pairs_e = entries.repeat(k)
+                pairs_q = np.tile(np.arange(k), len(entries))
+            if len(pairs_e):
+                x = d_words[pairs_e] ^ q_words[pairs_q]
+                d = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
+                keep = (d <= radius) & self._key_ok(x, key_radius)
+                found_ids.append(d_ids[pairs_e[keep]])
+                found_d.append(d[keep])
         if not found_ids:
             return []
         ids = np.concatenate(found_ids)
@@ -174,11 +209,21 @@ class MultiIndexHash:
         order = np.lexsort((ids, ds))
         return [(int(ids[i]), int(ds[i])) for i in order]
 
+    def _key_ok(self, xor_words: NDArray[np.uint64], key_radius: int | None) -> NDArray[np.bool_] | bool:
+        """Whether each XOR row differs in at most ``key_radius`` bits over the first ``tables`` substrings."""
+        if key_radius is None:
+            return True
+        sub = np.ascontiguousarray(xor_words).view(np.uint16).reshape(len(xor_words), self.substrings)
+        return np.bitwise_count(sub[:, :self.tables]).sum(axis=1, dtype=np.int64) <= key_radius
+
     def search(self, query: bytes, radius: int) -> list[tuple[int, int]]:
         """Entries within ``radius`` bits of ``query`` as (id, distance), nearest first (ties: lower id).
 
-        Exact (no entry within the radius is missed) for ``radius ≤ max_radius``.
+        Exact (no entry within the radius is missed) for ``radius ≤ max_radius``. A key-block index answers
+        as `search_many` does.
         """
+        if not self.exact:
+            return self.search_many([query], radius)
         if not 0 <= radius <= self.max_radius:
             raise ValueError(f"radius must be within 0…{self.max_radius}")
         q_rows = _as_rows(query, self.nbytes_hash)

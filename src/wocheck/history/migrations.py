@@ -61,4 +61,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0002_photos_hash_centre", (
         "ALTER TABLE photos ADD COLUMN hash_centre {blob}",
     )),
+    # Window hash format 2 (`wocheck.metrics.hashing`, CROP_INSET 2 % -> 6 %, bits block-major so that the
+    # index keys on the lowest frequencies): the format-1 centre hashes can't be compared with format-2
+    # query windows and the photos are not at hand to hash again, so they are cleared. Photos recorded
+    # before keep their whole-frame hashes (reuse without crop still found); only the crop tier skips them.
+    Migration("0003_photos_hash_centre_v2", (
+        "UPDATE photos SET hash_centre = NULL WHERE hash_centre IS NOT NULL",
+    )),
 )

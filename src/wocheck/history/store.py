@@ -40,7 +40,7 @@ class PhotoRow:
     hash256: bytes | None = None
     phash64: bytes | None = None
     hash_quality: int | None = None
-    hash_centre: bytes | None = None  # `centre256`, the crop-tolerant tier (migration 0002)
+    hash_centre: bytes | None = None  # `centre256`, the crop-tolerant tier (migration 0002; format 2: 0003)
     width: int | None = None
     height: int | None = None
     exif: dict[str, Any] | None = None

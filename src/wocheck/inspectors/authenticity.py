@@ -28,7 +28,7 @@ from wocheck.config import Config, load_config
 from wocheck.errors import ConfigError
 from wocheck.inspectors.base import InspectorOutput, PhotoContext
 from wocheck.metrics.geo import haversine_km, to_wgs84
-from wocheck.metrics.hashing import centre256, crop_probes256, dct256, luma64, phash64, quality_score
+from wocheck.metrics.hashing import photo_hashes
 from wocheck.paths import models_dir
 from wocheck.records import Finding, Order, Slot
 
@@ -46,14 +46,21 @@ class AuthenticityThresholds(BaseModel):
 
     # Hamming radius (bits of 256) within which two photos are the same picture. 0 identical … 128 unrelated.
     hash_radius: int = Field(31, ge=0, le=47)
-    # Small crops move the 256-bit hash's finer bits: a photo also matches when its 64-bit pHash (coarser,
-    # crop-tolerant) is within ``phash_radius`` (of 64; ≤ 11, the index's exact range) AND its 256-bit
-    # hash within ``crop_gate_radius`` (unrelated photos lie around 128).
+    # Small crops move the 256-bit hash's finer bits: with ``crop_phash_tier``, a photo also matches when its
+    # 64-bit pHash (coarser, crop-tolerant) is within ``phash_radius`` (of 64; ≤ 11, the index's exact range)
+    # AND its 256-bit hash within ``crop_gate_radius`` (unrelated photos lie around 128). Off by default
+    # since the window tier below covers crops up to 6 % a side, with fewer look-alikes and no pHash index.
+    crop_phash_tier: bool = False
     phash_radius: int = Field(10, ge=0, le=11)
     crop_gate_radius: int = Field(80, ge=0, le=128)
     # Crops of up to ``CROP_INSET`` a side also match when one of the photo's crop-probe windows lies within
-    # ``crop_window_radius`` (of 256; ≤ 47, the index's exact range) of another photo's centre-window hash.
-    crop_window_radius: int = Field(31, ge=0, le=47)
+    # ``crop_window_radius`` (of 256) of another photo's centre-window hash and shares one of its first
+    # ``crop_window_key_blocks`` 16-bit blocks (the lowest frequencies) exactly: the candidates' key.
+    # ``crop_window_key_radius`` bounds the distance over those key blocks alone (16 bits each): a cropped
+    # copy's best window differs there in few bits, a look-alike scene in more.
+    crop_window_radius: int = Field(40, ge=0, le=96)
+    crop_window_key_blocks: int = Field(6, ge=1, le=16)
+    crop_window_key_radius: int = Field(8, ge=0, le=256)
     # Slots whose photos share one printed design (the service form, the nameplate): different photos of
     # them lie closer together, so they match only within ``template_radius`` and never by the crop tier.
     # A reused form or nameplate photo is also caught by its content (another customer, another SN).
@@ -95,16 +102,13 @@ def _default_thresholds() -> AuthenticityThresholds:
 
 def hash_photo(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     """The photo's perceptual hashes (display orientation), for the reuse search in the history."""
-    gray = photo.preview_gray(HASH_PREVIEW_SIDE)
-    luma = luma64(gray)  # reduced once for both (same values as reducing ``gray`` in each)
-    h256 = dct256(luma).hex()
-    quality = quality_score(luma)
-    p64 = phash64(gray).hex()
-    data = {"hash256": h256, "hash_quality": quality, "phash64": p64}
+    h = photo_hashes(photo.preview_gray(HASH_PREVIEW_SIDE))  # all from one shared reduction (~3 ms)
+    data: dict[str, Any] = {"hash256": h.hash256.hex(), "hash_quality": h.quality, "phash64": h.phash64.hex()}
     measurements = {**data, "exif_present": photo.exif.present}
     # crop-tolerant tier: the centre window (stored) and the query windows (looked up, not stored)
-    data["hash_centre"] = centre256(gray).hex()
-    data["crop_probes"] = [h.hex() for h in crop_probes256(gray)]
+    data["hash_centre"] = h.centre.hex()
+    data["crop_probes"] = h.probes.hex()  # CROP_QUERY_STEPS ** 4 window hashes, concatenated
+    data["centre_quality"] = h.centre_quality  # a flat centre (a wall behind a door frame) skips the crop tier
     return InspectorOutput(measurements=measurements, data=data)
 
 
