@@ -199,6 +199,64 @@ def test_a_crashing_engine_costs_nothing_but_its_own_reads(tmp_path: Path, cfg: 
     assert dead.codes == [] and dead.missing() == ["sn"] and len(dead.engine_errors) >= 1
 
 
+class _FullResolutionOnly:
+    """zxing-cpp that reads nothing on views of at most ``min_side`` px (a code that needs every pixel)."""
+
+    name = "zxing_full"
+
+    def __init__(self, min_side: int) -> None:
+        self.min_side = min_side
+        self.sizes: list[int] = []
+
+    def available(self) -> bool:
+        return True
+
+    def decode(self, gray: np.ndarray, symbologies: Any) -> tuple[DecodedCode, ...]:
+        self.sizes.append(max(gray.shape))
+        return ZxingEngine().decode(gray, symbologies) if max(gray.shape) > self.min_side else ()
+
+
+def _big_label_photo(tmp_path: Path, orientation: int | None = None) -> Path:
+    # 4000x3000, the label too small for the 1000-px preview, its crop larger than reduced_side
+    p = tmp_path / "big.jpg"
+    save_jpeg(photograph(render_label(SN4), canvas=(4000, 3000), scale=1.5), p, orientation=orientation)
+    return p
+
+
+@pytest.mark.parametrize("orientation", [None, 6])
+def test_a_large_crop_is_read_at_half_resolution_with_full_size_boxes(tmp_path: Path, cfg: Config,
+                                                                    orientation: int | None) -> None:
+    photo = load_photo(_big_label_photo(tmp_path, orientation))
+    th = CodeThresholds(reduced_side=1200, ocr=False)
+    fast = read_label(photo, cfg, th)
+    full = read_label(load_photo(photo.path), cfg, th.model_copy(update={"reduced_side": 0}))
+    sn_fast = next(c for c in fast.codes if c.values[0].value == SN4)
+    sn_full = next(c for c in full.codes if c.values[0].value == SN4)
+    assert sn_fast.step == "reduced" and sn_full.step == "crop"
+    # the same code, at the same place in full-size px (a half-resolution pixel is 2 px)
+    assert np.allclose(sn_fast.code.box, sn_full.code.box, atol=6)
+    assert ("L", None) not in photo._cache  # no full-resolution decode was needed
+
+
+def test_a_code_the_reduced_view_cannot_read_is_read_at_full_resolution(tmp_path: Path, cfg: Config) -> None:
+    photo = load_photo(_big_label_photo(tmp_path))
+    eng = _FullResolutionOnly(min_side=1200)
+    r = read_label(photo, cfg, CodeThresholds(reduced_side=1200, ocr=False), engines=[eng])
+    assert [c.values[0].value for c in r.codes] == [SN4] and r.codes[0].step == "crop"
+    assert any(s <= 1200 for s in eng.sizes[1:])  # the reduced rung was tried first, and gave nothing
+
+
+@pytest.mark.parametrize("reduced_side, reduced_rungs", [(1600, False), (1000, True)])
+def test_a_crop_no_larger_than_reduced_side_has_no_reduced_rung(tmp_path: Path, cfg: Config, reduced_side: int,
+                                                                 reduced_rungs: bool) -> None:
+    p = tmp_path / "small.jpg"
+    save_jpeg(photograph(render_label(SN4), canvas=(1600, 1200), scale=1.6), p)
+    r = read_label(load_photo(p), cfg, CodeThresholds(reduced_side=reduced_side, ocr=False),
+                   engines=[_FullResolutionOnly(min_side=1000)])  # not on the preview: on the crop
+    assert [c.values[0].value for c in r.codes] == [SN4] and r.codes[0].step == "crop"
+    assert (r.views > 2) == reduced_rungs  # preview, (reduced rungs: nothing), crop
+
+
 # --- order-level cross-checks -----------------------------------------------------------------------------
 
 

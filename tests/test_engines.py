@@ -77,6 +77,40 @@ def test_engines_read_code128_and_qr_with_boxes(engine) -> None:  # type: ignore
     assert x < 100 and x + w > 300
 
 
+def _two_codes() -> np.ndarray:
+    img = np.full((400, 900), 255, np.uint8)
+    c = np.asarray(code128("NVK6A2412000731", caption=False))
+    q = np.asarray(qr("SN:NVK6A2412000731;MAC:A4CF123B9E01"))
+    img[20:20 + c.shape[0], 20:20 + c.shape[1]] = c
+    img[20:20 + q.shape[0], 600:600 + q.shape[1]] = q
+    return img
+
+
+@pytest.mark.parametrize("density", [2, 3])
+def test_zbar_scanning_every_nth_line_reads_the_same_codes_and_boxes(density: int) -> None:
+    img, syms = _two_codes(), [Symbology.code128, Symbology.qr]
+    every = {c.symbology: c for c in ZbarEngine().decode(img, syms)}
+    sparse = {c.symbology: c for c in ZbarEngine(density=density).decode(img, syms)}
+    assert set(sparse) == set(every) == {Symbology.code128, Symbology.qr}
+    for sym, c in sparse.items():
+        assert c.text == every[sym].text
+        assert np.allclose(c.box, every[sym].box, atol=2 * density)
+    assert ZbarEngine(density=density).decode(img, [Symbology.qr])[0].symbology == Symbology.qr
+
+
+def test_zbar_density_applies_only_from_its_view_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    import wocheck.engines.zbar as zbar_mod
+
+    calls: list[int] = []
+    real = zbar_mod._scan
+    monkeypatch.setattr(zbar_mod, "_scan", lambda zb, g, s, d: calls.append(d) or real(zb, g, s, d))
+    img, syms = _two_codes(), [Symbology.code128]
+    assert ZbarEngine(density=2, density_from_side=401).decode(img, syms)  # short side 400: every line
+    assert calls == []
+    assert ZbarEngine(density=2, density_from_side=400).decode(img, syms)
+    assert calls == [2]
+
+
 @pytest.mark.parametrize("engine", ENGINES, ids=lambda e: e.name)
 def test_engines_only_report_requested_symbologies(engine) -> None:  # type: ignore[no-untyped-def]
     q = np.asarray(qr("HELLO"))

@@ -105,6 +105,8 @@ class CodeThresholds(BaseModel):
     binarize_block_frac: float = Field(0.08, gt=0, le=1)  # adaptive-threshold block, fraction of short side
     deskew_min_deg: float = Field(2.0, ge=0, le=45)  # deskew a crop only when turned this far off-axis
     deskew_min_share: float = Field(0.2, ge=0, le=1)  # ... and straight edges carry this share of its energy
+    zbar_density: int = Field(1, ge=1, le=8)  # zbar scans every n-th row and column of a view ...
+    zbar_density_from_side: int = Field(0, ge=0, le=10000)  # px: ... whose short side is at least this
     engine_max_pixels: int = Field(12_000_000, ge=10_000)  # px: larger views are refused by the adapters
     engine_timeout_s: float = Field(2.0, gt=0, le=60)  # s: a view taking longer is recorded as an overrun
     budget_s: float = Field(4.0, gt=0, le=120)  # s: no new rung is started on a photo after this long ...
@@ -181,11 +183,12 @@ class LabelReading:
         return any(v.kind == "sn" and c.code.symbology != Symbology.qr for c in self.codes for v in c.values)
 
 
-def default_engines() -> list[BarcodeEngine]:
+def default_engines(th: CodeThresholds | None = None) -> list[BarcodeEngine]:
     from wocheck.engines.zbar import ZbarEngine
     from wocheck.engines.zxing import ZxingEngine
 
-    return [ZxingEngine(), ZbarEngine()]
+    th = th or CodeThresholds()
+    return [ZxingEngine(), ZbarEngine(density=th.zbar_density, density_from_side=th.zbar_density_from_side)]
 
 
 def _affine_scale(k: float, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
@@ -354,7 +357,7 @@ def read_label(photo: DecodedPhoto, cfg: Config, th: CodeThresholds, *, order_sp
     ``stop_early=False`` climbs every rung whatever was read (to measure what the ladder can read).
     """
     t0 = time.perf_counter()
-    r = _Reader(photo, cfg, th, order_spec, engines if engines is not None else default_engines())
+    r = _Reader(photo, cfg, th, order_spec, engines if engines is not None else default_engines(th))
     r.stop_early = stop_early
     try:
         _ladder(r)
