@@ -721,6 +721,8 @@ def glare_region(rect: Rectified, th: FormThresholds) -> Mask:
     print itself saturates, so the burnt-out print marks the spot.
     """
     p = rect.px_per_mm
+    if int(rect.gray.max()) < th.saturated_at:  # nothing burnt out at all (most photos): no glare
+        return np.zeros(rect.gray.shape, bool)
     k = 2 * max(1, round(th.glare_search_mm * p)) + 1
     darkest = cv2.erode(rect.gray, np.ones((k, k), np.uint8))  # misregistration-tolerant
     washed = ((rect.master < 100) & rect.valid & (darkest >= th.saturated_at)).astype(np.uint8)
@@ -738,9 +740,9 @@ def _covered(mask: Mask, box: tuple[float, float, float, float], p: float) -> fl
 
 
 def completeness(rect: Rectified, layout: FormLayout, order_type: OrderType | None,
-                 th: FormThresholds) -> list[FieldResult]:
+                 th: FormThresholds, glare: Mask | None = None) -> list[FieldResult]:
     out: list[FieldResult] = []
-    glare = glare_region(rect, th)
+    glare = glare_region(rect, th) if glare is None else glare  # (`glare_region`, computed once by the caller)
     for f in layout.fields:
         fr = FieldResult(key=f.key, label=f.label, kind=f.kind, required=f.required_for(order_type))
         ratio, strokes, _, inside = _field_ink(rect, f.box, th.field_inset_mm, th)
@@ -796,10 +798,11 @@ class Damage:
         return k
 
 
-def _print_halo(rect: Rectified, blur_px: float) -> NDArray[np.float32] | None:
+def _print_halo(rect: Rectified, blur_px: float, *, wide: bool = True) -> NDArray[np.float32] | None:
     """The master as the photo shows it: sampled as finely as the photo samples the page and blurred by
     ``blur_px`` (`_label_sharpness`), 0 (print) … 1 (paper), on the grid; None when the blur is too slight
-    to reach past the print mask's own margin. Computed at a reduced scale (it is smooth); errs wide."""
+    to reach past the print mask's own margin. Computed at a reduced scale (it is smooth). ``wide``: err
+    wide (the darker of the σ and 2σ predictions), else the σ one alone."""
     if blur_px <= 1.0:
         return None
     f = int(min(8, max(2, round(blur_px / 1.5))))
@@ -809,9 +812,10 @@ def _print_halo(rect: Rectified, blur_px: float) -> NDArray[np.float32] | None:
     spread = math.hypot(blur_px, 0.5 / k if k < 1 else 0.0) / f  # sampling softens like a ~half-pixel blur
     # a defocus disk or a shake spreads print wider than the Gaussian of the same edge energy: the darker
     # of the σ and 2σ predictions (a halo that errs wide)
-    near = cv2.GaussianBlur(small, (0, 0), spread, borderType=cv2.BORDER_REPLICATE)
-    wide = cv2.GaussianBlur(small, (0, 0), 2 * spread, borderType=cv2.BORDER_REPLICATE)
-    return cv2.resize(cv2.min(near, wide), (w, h), interpolation=cv2.INTER_LINEAR)
+    pred = cv2.GaussianBlur(small, (0, 0), spread, borderType=cv2.BORDER_REPLICATE)
+    if wide:
+        pred = cv2.min(pred, cv2.GaussianBlur(small, (0, 0), 2 * spread, borderType=cv2.BORDER_REPLICATE))
+    return cv2.resize(pred, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _any_in_cell(mask: Mask, size: tuple[int, int]) -> Mask:
@@ -886,6 +890,8 @@ def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: 
         if f.kind == "signature":
             x0, y0, x1, y1 = _mm_to_px(f.box, p)
             boxes[max(0, y0):y1, max(0, x0):x1] = False
+    # (the σ halo alone: on the sharp pages looked at here, the wide one would cut a ring at every box line)
+    halo = _print_halo(rect, blur_px, wide=False)
     inner = (rect.norm < (faint if halo is None else faint * halo)) & rect.valid & boxes
     small = _any_in_cell(inner, size)
     joined = cv2.morphologyEx(small.astype(np.uint8), cv2.MORPH_CLOSE, k)
@@ -1170,7 +1176,8 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
                 leg.certain = not leg.causes or leg.certain
             else:
                 leg.certain = True  # both signals agree
-    fields = completeness(rect, layout, order_type, th)
+    page_glare = glare_region(rect, th)
+    fields = completeness(rect, layout, order_type, th, page_glare)
     m.update(sharpness=round(leg.sharpness, 4), paper_level=round(leg.paper_level, 1),
              contrast=round(leg.contrast, 4), saturated=round(leg.saturated, 4), align_shift_px=list(rect.shift_px),
              px_per_mm=rect.px_per_mm)
@@ -1179,7 +1186,6 @@ def inspect_form(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     registered = in_frame_ok and len(loc.markers) >= 3 or loc.method == "outline" and in_frame_ok
     glared = [fr for fr in fields if fr.hidden_by_glare and fr.in_frame] if registered else []
     spec = {f.key: f for f in layout.fields}
-    page_glare = glare_region(rect, th)
     any_glare = bool(page_glare.any())
     dmg = damage(rect, layout, loc, th, page_glare, leg.blur_px) if not leg.causes and registered \
         else Damage([], 0.0, [], {}, 0.0)
