@@ -1,7 +1,8 @@
 """The service-form inspector (clause 45; clause 50 when the slot holds no form at all).
 
-One colour decode of a ≤ 2000 px preview (`form_images`) feeds every stage; each stage is a function of
-the previous one's result:
+One decode feeds every stage (`form_images`): a ≤ 2000 px grey preview and, for larger photos, a ≤ 1000 px
+colour one (colour costs twice grey to decode; small photos get both from one colour decode). Each stage
+is a function of the previous one's result:
 
 1. `locate_form`: the four ArUco markers (ids tell the page's rotation, upside down included) on a
    ~1000 px grey preview (the 2000 px one when fewer than two are found) give a homography from the
@@ -9,17 +10,20 @@ the previous one's result:
    quadrilateral), its rotation chosen by matching the print master. How much of the page lies in the
    frame, and which corners and edges are cut off. No page at all: clause 50 ``form.not_a_form`` when
    the photo is sharp and lit (directional edge widths), else ``form.illegible``.
-2. `rectify`: the form warped onto the layout's grid at ``px_per_mm``, grey and warm tint (blue/red
-   ratio), with the print master resampled to the same grid and aligned by a small shift search.
-3. `legibility`: sharpness of the printed labels next to the master's (worst of four directions, so
-   motion blur counts), paper brightness, print contrast; burnt-out print marks glare over field boxes.
+2. `rectify`: the form warped onto the layout's grid at ``px_per_mm`` (grey) and half that (warm tint:
+   blue/red ratio), with the print master resampled to the same grid and aligned by a small shift search.
+3. `legibility`: sharpness of the printed labels next to the master's as the photo would show it at its
+   own sampling of the page (worst of four directions, so motion blur counts), and the print's blur σ;
+   paper brightness, print contrast; burnt-out print marks glare over field boxes.
    Borderline blur is settled by reading three labels with tesseract chi_sim (`ocr_labels`).
 4. `completeness`: pen ink per field after the master's print (and box lines) are masked and the
-   lighting normalised; ticks in choice groups; the customer's signature; the order type decides
-   which fields are required (none: the fields required "always").
+   lighting normalised, with a fainter second look (above the paper's noise) for light pen; ticks in
+   choice groups; the customer's signature; the order type decides which fields are required (none:
+   the fields required "always").
 5. `damage`: stains (broad patches darker than all their surround, marks that are neither print nor
-   writing, warm tints no pen makes), torn corners (a corner marker's print missing, the background
-   showing), crumpling (crease shading over the paper).
+   writing nor the blurred print's halo, warm tints no pen makes, pale marks in the value boxes that span
+   rows as no writing does), torn corners (a corner marker's print missing, the background showing),
+   crumpling (crease shading over the paper).
 
 Thresholds are `FormThresholds` (``models/thresholds/form.toml``, calibrated by
 ``scripts/calibration/form.py``); the layout is data (`wocheck.inspectors.formlayout`).
@@ -632,20 +636,22 @@ def legibility(rect: Rectified, layout: FormLayout, th: FormThresholds) -> Legib
     sharp, blur_px = _label_sharpness(rect, layout, level, contrast)
     sat = ink.saturated_fraction(g2[rect.valid[::2, ::2]], saturated_at=th.saturated_at)
     causes: list[str] = []
-    certain = True
+    sure: list[bool] = []  # per cause: certain on its own
     if level < th.paper_level_min:
         causes.append("dark")
-        certain &= level < th.paper_level_certain
+        sure.append(level < th.paper_level_certain)
     if sat >= th.overexposed_saturated_min and contrast < th.contrast_min:
         causes.append("overexposed")
+        sure.append(True)
     elif contrast < th.contrast_min and "dark" not in causes:
         causes.append("low_contrast")
-        certain = False
+        sure.append(False)
     if sharp < th.sharpness_min:
         causes.append("blur")
-        certain &= sharp < th.sharpness_certain
+        sure.append(sharp < th.sharpness_certain)
+    # one certain reason makes the page certainly illegible (a burnt-out page also measures soft)
     return Legibility(sharpness=sharp, paper_level=level, contrast=contrast, saturated=sat, causes=causes,
-                      certain=certain, blur_px=blur_px)
+                      certain=any(sure) if sure else True, blur_px=blur_px)
 
 
 def ocr_labels(rect: Rectified, layout: FormLayout, th: FormThresholds) -> dict[str, Any]:
@@ -816,6 +822,13 @@ def _print_halo(rect: Rectified, blur_px: float, *, wide: bool = True) -> NDArra
     if wide:
         pred = cv2.min(pred, cv2.GaussianBlur(small, (0, 0), 2 * spread, borderType=cv2.BORDER_REPLICATE))
     return cv2.resize(pred, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _stain_area(blot: Mask, q: float, min_mm2: float) -> float:
+    """mm² of the components of ``blot`` (on a grid of ``q`` px/mm) of at least ``min_mm2``."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(blot.astype(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA] / (q * q)
+    return float(areas[areas >= min_mm2].sum())
 
 
 def _any_in_cell(mask: Mask, size: tuple[int, int]) -> Mask:
@@ -1013,6 +1026,14 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
     foreign, spanning = _foreign_ink(rect, layout, th, size, blur_px)
     blot |= foreign & valid & ~skip & ~edge
     spanning &= valid & ~skip & ~edge & ~blot
+    exclude = printed | ~valid | skip
+    crease = ink.crease_fraction(gray, stroke_px=max(1, round(th.stain_stroke_mm * q)),
+                                 scale_px=th.crease_scale_mm * q, deviation=th.crease_deviation,
+                                 exclude=exclude | blot)
+    if crease >= th.crease_fraction_max:
+        spanning[:] = False  # on crumpled paper the crease shading spans rows: no ring told from it
+    # the stain area the other tests found on their own (the row-spanning test never makes a stain certain)
+    sure_area = _stain_area(blot, q, th.stain_min_area_mm2) if spanning.any() else None
     blot |= spanning
     stains: list[tuple[float, float, float, float]] = []
     total = 0.0
@@ -1024,13 +1045,11 @@ def damage(rect: Rectified, layout: FormLayout, loc: FormLocation, th: FormThres
                                                      cv2.CC_STAT_HEIGHT))
             stains.append((x, y, bw, bh))
             total += a
-    exclude = printed | ~valid | skip
-    crease = ink.crease_fraction(gray, stroke_px=max(1, round(th.stain_stroke_mm * q)),
-                                 scale_px=th.crease_scale_mm * q, deviation=th.crease_deviation,
-                                 exclude=exclude | blot)
+    if sure_area is None:
+        sure_area = total
     return Damage(stains=stains, stain_area_mm2=total, torn=torn, torn_fractions=fracs,
                   crease=crease if crease >= th.crease_fraction_max else -crease,
-                  stain_span_mm2=float(np.count_nonzero(spanning)) / (q * q))
+                  stain_span_mm2=total - sure_area)
 
 
 # ------------------------------------------------------------------------------------------ the inspector
