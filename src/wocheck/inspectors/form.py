@@ -804,11 +804,11 @@ class Damage:
         return k
 
 
-def _print_halo(rect: Rectified, blur_px: float, *, wide: bool = True) -> NDArray[np.float32] | None:
+def _print_halo(rect: Rectified, blur_px: float, *, wide: bool = True) -> tuple[NDArray[np.float32], int] | None:
     """The master as the photo shows it: sampled as finely as the photo samples the page and blurred by
-    ``blur_px`` (`_label_sharpness`), 0 (print) … 1 (paper), on the grid; None when the blur is too slight
-    to reach past the print mask's own margin. Computed at a reduced scale (it is smooth). ``wide``: err
-    wide (the darker of the σ and 2σ predictions), else the σ one alone."""
+    ``blur_px`` (`_label_sharpness`), 0 (print) … 1 (paper); None when the blur is too slight to reach past
+    the print mask's own margin. At a reduced scale (it is smooth): ``(halo, f)``, grid pixel (y, x) at
+    ``halo[y // f, x // f]``. ``wide``: err wide (the darker of the σ and 2σ predictions), else σ alone."""
     if blur_px <= 1.0:
         return None
     f = int(min(8, max(2, round(blur_px / 1.5))))
@@ -816,12 +816,26 @@ def _print_halo(rect: Rectified, blur_px: float, *, wide: bool = True) -> NDArra
     small = cv2.resize(rect.master_norm, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
     k = rect.source_px_per_mm / rect.px_per_mm if rect.source_px_per_mm > 0 else 1.0
     spread = math.hypot(blur_px, 0.5 / k if k < 1 else 0.0) / f  # sampling softens like a ~half-pixel blur
-    # a defocus disk or a shake spreads print wider than the Gaussian of the same edge energy: the darker
-    # of the σ and 2σ predictions (a halo that errs wide)
+    # a defocus disk or a shake spreads print wider than the Gaussian of the same edge energy: ``wide``
     pred = cv2.GaussianBlur(small, (0, 0), spread, borderType=cv2.BORDER_REPLICATE)
     if wide:
         pred = cv2.min(pred, cv2.GaussianBlur(small, (0, 0), 2 * spread, borderType=cv2.BORDER_REPLICATE))
-    return cv2.resize(pred, (w, h), interpolation=cv2.INTER_LINEAR)
+    return pred, f
+
+
+def _darker(norm: NDArray[np.float32], darker_than: float, halo: tuple[NDArray[np.float32], int] | None) -> Mask:
+    """``norm < darker_than`` (× the print's blurred halo where there is one, `_print_halo`): the halo is
+    looked up only at the few pixels darker than ``darker_than`` at all."""
+    dark = norm < darker_than
+    if halo is None:
+        return dark
+    pred, f = halo
+    ys, xs = np.nonzero(dark)
+    hs, ws = pred.shape
+    lim = darker_than * pred[np.minimum(ys // f, hs - 1), np.minimum(xs // f, ws - 1)]
+    drop = norm[ys, xs] >= lim
+    dark[ys[drop], xs[drop]] = False
+    return dark
 
 
 def _stain_area(blot: Mask, q: float, min_mm2: float) -> float:
@@ -864,7 +878,7 @@ def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: 
     darker_than = min(th.stain_mark_darker_than, 1.0 - th.stain_noise_sigmas * noise)
     halo = _print_halo(rect, blur_px)
     # on a blurred page the print spreads past its outline: a mark is darker than the blurred print explains
-    dark = (rect.norm < (darker_than if halo is None else darker_than * halo)) & rect.valid & ~allowed
+    dark = _darker(rect.norm, darker_than, halo) & rect.valid & ~allowed
     small = _any_in_cell(dark, size)
     if rect.warm is not None:
         # a warm tint (coffee, tea, rust, grease) on the paper anywhere: neither blue nor black pen shifts the
@@ -905,7 +919,7 @@ def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: 
             boxes[max(0, y0):y1, max(0, x0):x1] = False
     # (the σ halo alone: on the sharp pages looked at here, the wide one would cut a ring at every box line)
     halo = _print_halo(rect, blur_px, wide=False)
-    inner = (rect.norm < (faint if halo is None else faint * halo)) & rect.valid & boxes
+    inner = _darker(rect.norm, faint, halo) & rect.valid & boxes
     small = _any_in_cell(inner, size)
     joined = cv2.morphologyEx(small.astype(np.uint8), cv2.MORPH_CLOSE, k)
     n, labels_, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
