@@ -54,11 +54,13 @@ from wocheck.history.checks import HistoryChecks  # noqa: E402
 from wocheck.history.postgres import PostgresStore  # noqa: E402
 from wocheck.history.store import OrderRecord, PhotoRow  # noqa: E402
 from wocheck.inspectors.authenticity import thresholds  # noqa: E402
+from wocheck.metrics import hashing  # noqa: E402
 from wocheck.pipeline.work import PhotoResult  # noqa: E402
 from wocheck.records import Order, Slot  # noqa: E402
 
 MILLION = 1_000_000
-PROBES = 16  # crop-probe windows a photo carries (`wocheck.metrics.hashing`)
+# crop-probe windows a photo carries (`wocheck.metrics.hashing`: CROP_QUERY_STEPS ** 4; 16 before format 2)
+PROBES = getattr(hashing, "CROP_QUERY_STEPS", 2) ** 4
 LAST_SHARE = 0.1  # the insert rate "at full size" is over this last share of the fill
 # Settings of the throwaway server for a bulk load (reloadable without a restart); see docs/scaling.md.
 BULK_SETTINGS = ("max_wal_size=8GB", "checkpoint_timeout=30min")
@@ -150,11 +152,11 @@ def _flip(h: bytes, bits: int, rng: np.random.Generator) -> bytes:
 
 
 def _query(h256: bytes, h64: bytes, quality: int, rng: np.random.Generator) -> PhotoResult:
-    probes = rng.integers(0, 256, (PROBES, 32), dtype=np.uint8).tobytes()
+    probes = [rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex() for _ in range(PROBES)]
     return PhotoResult(slot=Slot.machine_running, file="query.jpg", usable=True,
                        sha256=rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex(),
                        data={"hash256": h256.hex(), "phash64": h64.hex(), "hash_quality": quality,
-                             "crop_probes": probes.hex()})
+                             "crop_probes": probes})
 
 
 def _ms(xs: list[float]) -> tuple[float, float]:
