@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from _authenticity_synth import scene, wall
-from wocheck.inspectors.authenticity import AuthenticityThresholds
+from wocheck.config import load_config
+from wocheck.inspectors.authenticity import thresholds
 from wocheck.metrics import hashing
 from wocheck.metrics.hashing import (
     CROP_INSET,
@@ -23,7 +24,7 @@ from wocheck.metrics.hashing import (
     window256,
 )
 
-TH = AuthenticityThresholds()  # the crop tier's radius and key blocks (defaults = the data file's)
+TH = thresholds(load_config())  # the crop tier's radius and key blocks, from the data file
 
 
 def _window_match(centre: bytes, probes: list[bytes]) -> int:

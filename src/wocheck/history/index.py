@@ -14,6 +14,11 @@ uint64 words per row. New entries go to a small *delta* that is searched by brut
 XOR + popcount) and merged into the main segment — rebuilt with 16-bit radix sorts — when it grows past
 a fraction of it, so inserts stay cheap and amortised. Memory for 256 bits: 32 B (hash) + 8 B (id) +
 16 × 4 B (tables) ≈ 104 B per entry, plus 8 MB of offsets; for 64 bits ≈ 32 B per entry plus 2 MB.
+
+A *key-block* index (``tables`` < substrings) keeps tables for the first few substrings only and finds
+the entries that share one of them exactly with a query (no bit flips probed): for the crop tier's window
+hashes, whose leading substrings are their lowest, most stable frequencies, and whose 81 query windows
+would cost 81 × 16 × 17 probes under the exact scheme. 6 tables: 64 B per entry plus 3 MB.
 """
 
 from __future__ import annotations

@@ -58,9 +58,9 @@ class AuthenticityThresholds(BaseModel):
     # ``crop_window_key_blocks`` 16-bit blocks (the lowest frequencies) exactly: the candidates' key.
     # ``crop_window_key_radius`` bounds the distance over those key blocks alone (16 bits each): a cropped
     # copy's best window differs there in few bits, a look-alike scene in more.
-    crop_window_radius: int = Field(40, ge=0, le=96)
+    crop_window_radius: int = Field(34, ge=0, le=96)
     crop_window_key_blocks: int = Field(6, ge=1, le=16)
-    crop_window_key_radius: int = Field(8, ge=0, le=256)
+    crop_window_key_radius: int = Field(10, ge=0, le=256)
     # Slots whose photos share one printed design (the service form, the nameplate): different photos of
     # them lie closer together, so they match only within ``template_radius`` and never by the crop tier.
     # A reused form or nameplate photo is also caught by its content (another customer, another SN).
