@@ -68,6 +68,9 @@ MARGIN_BITS = 4
 CROP_WINDOW_RADIUS = 34
 CROP_WINDOW_KEY_BLOCKS = 6
 CROP_WINDOW_KEY_RADIUS = 10
+# Window matches this close are violations, not reviews: the nearest look-alike scene pair of the fixtures
+# lay at 26 bits (none within 24 of 12,325 pairs), the nearest unrelated real-photo pair at 22 (printed below).
+CROP_WINDOW_CERTAIN_RADIUS = 20
 CROP_PHASH_TIER = False  # the pHash + gate tier: superseded by the window tier (fewer look-alikes)
 PHASH_RADIUS = 10
 CROP_GATE = 68
@@ -161,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     wneg = np.array([keyed_window_distance(a[1], b[2]) for a in centres for b in centres if a[0] != b[0]])
     win_fp = float(((wneg[:, 0] <= CROP_WINDOW_RADIUS) & (wneg[:, 1] <= CROP_WINDOW_KEY_RADIUS)).mean())
     print(f"unrelated window pairs: {len(wneg)}, min {wneg[:, 0].min()}, within the window rule {win_fp:.6f}")
+    print(f"copies within the certain radius {CROP_WINDOW_CERTAIN_RADIUS}: "
+          f"{float(((win[:, 0] <= CROP_WINDOW_CERTAIN_RADIUS) & (win[:, 1] <= CROP_WINDOW_KEY_RADIUS)).mean()):.4f}")
     for kr in (6, 8, 10, 12, 256):
         for r in (31, 34, 40):
             kept = float(((win[:, 0] <= r) & (win[:, 1] <= kr)).mean())
@@ -177,6 +182,7 @@ crop_gate_radius = {CROP_GATE}         # … and 256-bit hash within this; only 
 crop_window_radius = {CROP_WINDOW_RADIUS}       # crop tier 2: a query window within this of a centre window …
 crop_window_key_blocks = {CROP_WINDOW_KEY_BLOCKS}    # … sharing one of its lowest 16-bit blocks exactly (the key) …
 crop_window_key_radius = {CROP_WINDOW_KEY_RADIUS}   # … and within this over those blocks
+crop_window_certain_radius = {CROP_WINDOW_CERTAIN_RADIUS}  # a window match this close: violation, not review
 template_slots = ["service_form", "code_label"]  # one printed design: look-alikes, so a stricter radius
 template_radius = {TEMPLATE_RADIUS}          # set by hand: fixture nameplates of different machines at 30 bits
 clock_valid_from = 2012-01-01   # earlier EXIF times are reset clocks (1970, 1980, 2000 defaults): no evidence
@@ -201,6 +207,7 @@ crop_window_kept = {win_kept:.4f}
 crop_window_unrelated_pairs = {len(wneg)}
 crop_window_unrelated_within = {win_fp:.6f}
 crop_window_rule = "34 bits: 99.8 % of cropped fixture copies, 1 look-alike in 12,325 fixture scene pairs"
+crop_window_certain_rule = "20 bits: below the nearest look-alike (26, fixture scenes) and unrelated real pair (22)"
 crop_window_key_rule = "10 bits over the key blocks: 98.8 % of the real photos' cropped copies kept, no more unrelated"
 radius_rule = "max positive distance + {MARGIN_BITS} bits, capped at {RADIUS_CAP} (PDQ's published threshold)"
 quality_rule = "PDQ's published floor; not fitted to this set"

@@ -241,11 +241,17 @@ class HistoryChecks:
             "radius_bits": radius, "hash_bits": 256}
         if exif_present is not None:
             evidence["exif_present"] = exif_present
+        # crop tiers: a reviewer confirms — unless a window lies closer than any look-alike was found
+        close_window = how == "perceptual_window" and distance <= self.th.crop_window_certain_radius
+        certain = how not in ("perceptual_crop", "perceptual_window") or close_window
+        confidence = {"identical_file": 1.0, "perceptual": 0.97}.get(
+            how, 0.95 if close_window else 0.9)
+        if close_window:
+            evidence["certain_radius_bits"] = self.th.crop_window_certain_radius
         same = "相同" if how == "identical_file" else "近似"
         return Finding(
             check="reuse.photo", slot=slot, photo=photo, evidence=evidence,  # type: ignore[arg-type]
-            certain=how not in ("perceptual_crop", "perceptual_window"),  # crop tiers: a reviewer confirms
-            confidence=1.0 if how == "identical_file" else (0.97 if how == "perceptual" else 0.9),
+            certain=certain, confidence=confidence,
             message_zh=f"照片与工单 {other_order} 的照片 {other_photo} {same}（汉明距离 {distance}），重复使用旧照片",
             message_en=f"Photo is the same as {other_photo} of order {other_order} "
                        f"(Hamming distance {distance}): a reused photo",

@@ -61,6 +61,9 @@ class AuthenticityThresholds(BaseModel):
     crop_window_radius: int = Field(34, ge=0, le=96)
     crop_window_key_blocks: int = Field(6, ge=1, le=16)
     crop_window_key_radius: int = Field(10, ge=0, le=256)
+    # A window match within ``crop_window_certain_radius`` is a violation, not a review: closer than any
+    # look-alike pair of different photos was found (the calibration's figures).
+    crop_window_certain_radius: int = Field(20, ge=0, le=96)
     # Slots whose photos share one printed design (the service form, the nameplate): different photos of
     # them lie closer together, so they match only within ``template_radius`` and never by the crop tier.
     # A reused form or nameplate photo is also caught by its content (another customer, another SN).
