@@ -497,8 +497,10 @@ def _align(norm: NDArray[np.float32], layout: FormLayout, p: float, valid: Mask 
     if r <= 0:
         return (0, 0)
     step = 2
-    a = cv2.resize(1.0 - np.minimum(norm, 1.0), None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
     b = _master_cached(layout, p, "ink_half")
+    a = cv2.resize(norm, (b.shape[1], b.shape[0]), interpolation=cv2.INTER_AREA)  # reduced first: cheaper
+    np.minimum(a, 1.0, out=a)
+    np.subtract(1.0, a, out=a)
     if valid is not None:
         v = cv2.resize(valid.astype(np.uint8), (a.shape[1], a.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
         a = np.where(v, a, 0).astype(np.float32)
@@ -823,10 +825,11 @@ def _print_halo(rect: Rectified, blur_px: float, *, wide: bool = True) -> tuple[
     return pred, f
 
 
-def _darker(norm: NDArray[np.float32], darker_than: float, halo: tuple[NDArray[np.float32], int] | None) -> Mask:
-    """``norm < darker_than`` (× the print's blurred halo where there is one, `_print_halo`): the halo is
-    looked up only at the few pixels darker than ``darker_than`` at all."""
-    dark = norm < darker_than
+def _darker(norm: NDArray[np.float32], darker_than: float, halo: tuple[NDArray[np.float32], int] | None,
+            within: Mask) -> Mask:
+    """``norm < darker_than`` (× the print's blurred halo where there is one, `_print_halo`) inside
+    ``within``: the halo is looked up only at the few pixels there darker than ``darker_than`` at all."""
+    dark = (norm < darker_than) & within
     if halo is None:
         return dark
     pred, f = halo
@@ -878,7 +881,7 @@ def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: 
     darker_than = min(th.stain_mark_darker_than, 1.0 - th.stain_noise_sigmas * noise)
     halo = _print_halo(rect, blur_px)
     # on a blurred page the print spreads past its outline: a mark is darker than the blurred print explains
-    dark = _darker(rect.norm, darker_than, halo) & rect.valid & ~allowed
+    dark = _darker(rect.norm, darker_than, halo, rect.valid & ~allowed)
     small = _any_in_cell(dark, size)
     if rect.warm is not None:
         # a warm tint (coffee, tea, rust, grease) on the paper anywhere: neither blue nor black pen shifts the
@@ -919,7 +922,7 @@ def _foreign_ink(rect: Rectified, layout: FormLayout, th: FormThresholds, size: 
             boxes[max(0, y0):y1, max(0, x0):x1] = False
     # (the σ halo alone: on the sharp pages looked at here, the wide one would cut a ring at every box line)
     halo = _print_halo(rect, blur_px, wide=False)
-    inner = _darker(rect.norm, faint, halo) & rect.valid & boxes
+    inner = _darker(rect.norm, faint, halo, rect.valid & boxes)
     small = _any_in_cell(inner, size)
     joined = cv2.morphologyEx(small.astype(np.uint8), cv2.MORPH_CLOSE, k)
     n, labels_, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
