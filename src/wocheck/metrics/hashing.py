@@ -12,6 +12,9 @@ flat images (a blank wall, a covered lens) give unstable, mutually similar hashe
 for matching.
 
 Hashes travel as lower-case hex strings (64 hex digits for 256 bits, 16 for 64 bits) and as ``bytes``.
+
+`photo_hashes` computes everything a scan needs of one photo (the above plus the crop-tolerant window
+hashes below) from one shared 256×256 reduction: ~3.5 ms of CPU on a 1000-pixel preview.
 """
 
 from __future__ import annotations
