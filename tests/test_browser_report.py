@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from test_report import EVIL_ID, EVIL_NOTE, build, make_night
+from wocheck.report.html import THUMB_SIDE
 
 pytestmark = pytest.mark.slow
 
@@ -246,7 +247,7 @@ def test_report_in_chromium(tmp_path: Path, browser: tuple[Page, Cdp, Path]) -> 
     sizes = page.until("(() => { const im = Array.from(document.querySelectorAll('.photos img'));"
                        " return im.length === 2 && im.every(i => i.complete && i.naturalWidth > 0)"
                        " ? im.map(i => i.naturalWidth) : null; })()", "thumbnails loaded")
-    assert sizes == [640, 640]
+    assert sizes == [THUMB_SIDE, THUMB_SIDE]
     hrefs = page.js("Array.from(document.querySelectorAll('.photos figure > a')).map(a => a.href)")
     assert [h.rsplit("/", 2)[-2:] for h in hrefs] == [["WO_A", "form.jpg"], ["WO_A", "pipe.jpg"]]
     assert page.js("Array.from(document.querySelectorAll('.photos figcaption li')).map(li => li.value)") == [2, 3]

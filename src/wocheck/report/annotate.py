@@ -74,7 +74,7 @@ LEGEND_BG = (248, 248, 248)
 LINE_PER_SIDE = 1 / 450  # stroke width
 LINE_MIN_PX = 2
 FONT_PER_SIDE = 1 / 42  # label text height
-FONT_MIN_PX = 20  # a 640-px thumbnail shown at ~400 px still reads its tags
+FONT_MIN_PX = 20  # a 500-px thumbnail shown at ~400 px still reads its tags
 LEGEND_FONT_PER_SIDE = 1 / 50
 LEGEND_MAX_ROWS = 12  # further findings are summed up in one "… N more" row
 

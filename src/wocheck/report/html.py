@@ -54,7 +54,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-THUMB_SIDE = 640  # px, long side of an annotated thumbnail (shown at about half that, sharp on HiDPI)
+# px, long side of an annotated thumbnail (shown at 330-450 CSS px). 500: a 4000-px phone photo decodes at
+# libjpeg's 1/8 scale straight to it (4x fewer pixels than 1/4 for 640 px; ~8 ms less per thumbnail, and a
+# night's report draws one per photo of every flagged order). The full photo is one click away.
+THUMB_SIDE = 500
 THUMB_JPEG_QUALITY = 80
 THUMB_DIR = "thumbs"
 THUMB_CHUNK = 8  # thumbnails per task handed to a worker process
