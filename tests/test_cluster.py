@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +95,13 @@ def _wait(what: str, cond: Any) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Cluster]:
-    """``dask scheduler`` and two ``dask worker`` processes (no nanny: killing one kills the worker)."""
-    d = tmp_path_factory.mktemp("dask")
+@contextmanager
+def dask_processes(d: Path, *, nanny: bool, env: dict[str, str] | None = None
+                   ) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """``dask scheduler`` and two ``dask worker`` processes (1 thread each) in ``d``: their address and the
+    worker processes (without nannies, killing one kills that worker; with them, the nanny restarts it)."""
     sched_file = d / "scheduler.json"
-    env = dict(os.environ)
+    env = dict(os.environ) if env is None else env
     procs: list[subprocess.Popen[bytes]] = []
     log = (d / "dask.log").open("wb")
     try:
@@ -109,25 +111,32 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Cluster]:
         _wait("the scheduler", lambda: sched_file.exists() and sched_file.stat().st_size > 0)
         workers = [subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(sched_file),
-             "--nworkers", "1", "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
-             "--name", f"w{i}",
-             "--local-directory", str(d / f"w{i}")], stdout=log, stderr=log, env=env, cwd=d) for i in range(2)]
+             "--nworkers", "1", "--nthreads", "1", *([] if nanny else ["--no-nanny"]), "--no-dashboard",
+             "--host", "127.0.0.1", "--name", f"w{i}", "--local-directory", str(d / f"w{i}")],
+            stdout=log, stderr=log, env=env, cwd=d) for i in range(2)]
         procs.extend(workers)
         address = json.loads(sched_file.read_text(encoding="utf-8"))["address"]
         with distributed.Client(address, timeout=START_TIMEOUT) as client:
             client.wait_for_workers(2, timeout=START_TIMEOUT)
-        yield _Cluster(address, workers)
+        yield address, workers
     finally:
         for p in reversed(procs):
             if p.poll() is None:
                 p.terminate()
         for p in procs:
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Cluster]:
+    """``dask scheduler`` and two ``dask worker`` processes (no nanny: killing one kills the worker)."""
+    with dask_processes(tmp_path_factory.mktemp("dask"), nanny=False) as (address, workers):
+        yield _Cluster(address, workers)
 
 
 def test_cluster_scan_equals_local_scan(night: Path, tmp_path: Path, cfg_module: Config, cluster: _Cluster,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +27,7 @@ from wocheck.records import Slot
 distributed = pytest.importorskip("distributed", reason="the Dask 'distributed' package (extra 'cluster') is "
                                                         "not installed")
 
-from test_cluster import _counts, _outputs  # noqa: E402  (after the skip: it needs distributed too)
+from test_cluster import _counts, _outputs, dask_processes  # noqa: E402  (after the skip: it needs distributed too)
 
 TESTS = Path(__file__).resolve().parent
 START_TIMEOUT = 60.0
@@ -70,38 +68,9 @@ def nanny_cluster(tmp_path: Path) -> Iterator[str]:
     """A scheduler and two workers, each under its nanny; the workers can import the fault inspectors."""
     d = tmp_path / "dask"
     d.mkdir()
-    sched_file = d / "scheduler.json"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
-    procs: list[subprocess.Popen[bytes]] = []
-    log = (d / "dask.log").open("wb")
-    try:
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-             "--no-dashboard", "--scheduler-file", str(sched_file)], stdout=log, stderr=log, env=env, cwd=d))
-        deadline = time.monotonic() + START_TIMEOUT
-        while not (sched_file.exists() and sched_file.stat().st_size > 0):
-            if time.monotonic() > deadline:
-                raise TimeoutError("the scheduler did not come up")
-            time.sleep(0.2)
-        procs.extend(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(sched_file),
-             "--nworkers", "1", "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--name", f"w{i}",
-             "--local-directory", str(d / f"w{i}")], stdout=log, stderr=log, env=env, cwd=d) for i in range(2))
-        address = json.loads(sched_file.read_text(encoding="utf-8"))["address"]
-        with distributed.Client(address, timeout=START_TIMEOUT) as client:
-            client.wait_for_workers(2, timeout=START_TIMEOUT)
+    with dask_processes(d, nanny=True, env=env) as (address, _):
         yield address
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        log.close()
 
 
 def test_a_hung_task_costs_that_photo_and_time_only(night: tuple[Path, Path], tmp_path: Path, cfg: Config,
