@@ -19,23 +19,23 @@ from the text columns (EXIF strings padded with NULs).
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from wocheck.history.migrations import MIGRATIONS, MIGRATIONS_TABLE
-from wocheck.history.sqlite import HistoryError
 from wocheck.history.store import (
+    INSERT_COLS,
+    STORED_PHOTO_SQL,
     DeviceUse,
+    HistoryError,
     OrderRecord,
-    PhotoRow,
     SqlHistoryStore,
-    StoredOrder,
     StoredPhoto,
+    now_iso,
+    photo_values,
 )
 
 log = logging.getLogger(__name__)
@@ -46,23 +46,14 @@ WRITE_LOCK_KEY = int.from_bytes(b"wocheckH", "big", signed=True)
 CONNECT_TIMEOUT_S = 30
 PG_TYPES = {"pk": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA"}
 
-_PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "reason_zh", "reason_en",
-               "sha256", "hash256", "phash64", "hash_quality", "width", "height", "exif_json", "make", "model",
-               "body_serial", "captured_at", "engineer_id", "uploaded_by", "uploaded_at", "result_json")
-_INSERT_COLS = (*_PHOTO_COLS, "hash_centre")  # hash_centre: migration 0002, written, not read back
-_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_INSERT_COLS)}) "
-                 f"VALUES ({', '.join('%s' for _ in _INSERT_COLS)})")
+_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(INSERT_COLS)}) "
+                 f"VALUES ({', '.join('%s' for _ in INSERT_COLS)})")
 _FINDING_COLS = ("order_id", "check_code", "photo", "finding_json", "added_by_scan")
 _INSERT_FINDING = f"INSERT INTO findings ({', '.join(_FINDING_COLS)}) VALUES (%s, %s, %s, %s, %s)"
 _ORDER_COLS = ("order_id", "fingerprint", "scan_id", "engineer_id", "contractor_id", "dispatched_at", "closed_at",
                "order_json", "recorded_at", "config_fingerprint")
 _INSERT_ORDER = f"INSERT INTO orders ({', '.join(_ORDER_COLS)}) VALUES ({', '.join('%s' for _ in _ORDER_COLS)})"
-_STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p.hash256, p.engineer_id, "
-                     "p.uploaded_by, p.uploaded_at, o.closed_at FROM photos p JOIN orders o USING (order_id)")
 
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def redact(url: str) -> str:
@@ -108,7 +99,7 @@ class PostgresStore(SqlHistoryStore):
                     for stmt in m.render(**PG_TYPES):
                         self._db.execute(stmt)  # type: ignore[call-overload]
                     self._db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
-                                     (m.name, _now()))
+                                     (m.name, now_iso()))
                     log.info("history %s: applied migration %s", self.location, m.name)
 
     def _tx(self) -> _Tx:
@@ -131,34 +122,22 @@ class PostgresStore(SqlHistoryStore):
                 "VALUES (%s, %s, %s, %s, 'running', %s) ON CONFLICT (scan_id) DO UPDATE SET "
                 "started_at = EXCLUDED.started_at, orders_path = EXCLUDED.orders_path, out_dir = EXCLUDED.out_dir, "
                 "status = 'running', finished_at = NULL, checker_version = EXCLUDED.checker_version",
-                (scan_id, _now(), _text(orders_path), _text(out_dir), checker_version))
+                (scan_id, now_iso(), _text(orders_path), _text(out_dir), checker_version))
 
     def finish_scan(self, scan_id: str, status: str) -> None:
         with self._tx():
             self._db.execute("UPDATE scans SET finished_at = %s, status = %s WHERE scan_id = %s",
-                             (_now(), status, scan_id))
+                             (now_iso(), status, scan_id))
 
     # -- orders --------------------------------------------------------------------------------------
-
-    def get_order(self, order_id: str) -> StoredOrder | None:
-        row = self._db.execute("SELECT order_id, fingerprint, config_fingerprint, order_json FROM orders "
-                               "WHERE order_id = %s", (order_id,)).fetchone()
-        if row is None:
-            return None
-        photos = tuple(_photo_row(r) for r in self._db.execute(
-            f"SELECT {', '.join(_PHOTO_COLS[1:])} FROM photos WHERE order_id = %s ORDER BY position",
-            (order_id,)))
-        findings = tuple(r[0] for r in self._db.execute(
-            "SELECT finding_json FROM findings WHERE order_id = %s ORDER BY finding_id", (order_id,)))
-        return StoredOrder(row[0], row[1], row[2] or "", row[3], photos, findings)
 
     def record_order(self, rec: OrderRecord, scan_id: str | None = None) -> None:
         with self._tx(), self._db.cursor() as cur:
             # ON DELETE CASCADE removes the order's previous photos and findings.
             cur.execute("DELETE FROM orders WHERE order_id = %s", (rec.order_id,))
-            cur.execute(_INSERT_ORDER, _order_values(rec, scan_id, _now()))
+            cur.execute(_INSERT_ORDER, _order_values(rec, scan_id, now_iso()))
             if rec.photos:
-                cur.executemany(_INSERT_PHOTO, [_photo_values(rec.order_id, rec.engineer_id, p)
+                cur.executemany(_INSERT_PHOTO, [photo_values(rec.order_id, rec.engineer_id, p, _text)
                                                 for p in rec.photos])
             if rec.findings:
                 cur.executemany(_INSERT_FINDING, [(rec.order_id, c, _text(ph), _text(js), scan_id)
@@ -170,17 +149,17 @@ class PostgresStore(SqlHistoryStore):
         latest = {rec.order_id: rec for rec in recs}
         if not latest:
             return
-        now = _now()
+        now = now_iso()
         with self._tx(), self._db.cursor() as cur:
             # ON DELETE CASCADE removes the orders' previous photos and findings.
             cur.execute("DELETE FROM orders WHERE order_id = ANY(%s)", (list(latest),))
             with cur.copy(f"COPY orders ({', '.join(_ORDER_COLS)}) FROM STDIN") as cp:
                 for rec in latest.values():
                     cp.write_row(_order_values(rec, scan_id, now))
-            with cur.copy(f"COPY photos ({', '.join(_INSERT_COLS)}) FROM STDIN") as cp:
+            with cur.copy(f"COPY photos ({', '.join(INSERT_COLS)}) FROM STDIN") as cp:
                 for rec in latest.values():
                     for p in rec.photos:
-                        cp.write_row(_photo_values(rec.order_id, rec.engineer_id, p))
+                        cp.write_row(photo_values(rec.order_id, rec.engineer_id, p, _text))
             if any(rec.findings for rec in latest.values()):
                 with cur.copy(f"COPY findings ({', '.join(_FINDING_COLS)}) FROM STDIN") as cp:
                     for rec in latest.values():
@@ -202,11 +181,11 @@ class PostgresStore(SqlHistoryStore):
         if not photo_ids:
             return []
         return [StoredPhoto(*_bytes_at(r, 5)) for r in self._db.execute(
-            f"{_STORED_PHOTO_SQL} WHERE p.photo_id = ANY(%s) ORDER BY p.photo_id", ([int(i) for i in photo_ids],))]
+            f"{STORED_PHOTO_SQL} WHERE p.photo_id = ANY(%s) ORDER BY p.photo_id", ([int(i) for i in photo_ids],))]
 
     def photos_by_sha256(self, sha256: str) -> list[StoredPhoto]:
         return [StoredPhoto(*_bytes_at(r, 5)) for r in self._db.execute(
-            f"{_STORED_PHOTO_SQL} WHERE p.sha256 = %s ORDER BY p.photo_id", (sha256,))]
+            f"{STORED_PHOTO_SQL} WHERE p.sha256 = %s ORDER BY p.photo_id", (sha256,))]
 
     def device_users(self, *, make: str | None, model: str | None, body_serial: str | None,
                      exclude_order: str) -> list[DeviceUse]:
@@ -221,12 +200,6 @@ class PostgresStore(SqlHistoryStore):
             "AND engineer_id IS NOT NULL GROUP BY engineer_id ORDER BY 2 DESC, 1", [*args, exclude_order])
         return [DeviceUse(r[0], int(r[1])) for r in rows]
 
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for t in ("scans", "orders", "photos", "findings"):
-            row = self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()  # type: ignore[call-overload]
-            out[t] = int(row[0]) if row else 0
-        return out
 
 
 class _Tx:
@@ -275,25 +248,3 @@ def _order_values(rec: OrderRecord, scan_id: str | None, now: str) -> tuple[obje
     return (rec.order_id, rec.fingerprint, scan_id, rec.engineer_id, rec.contractor_id, rec.dispatched_at,
             rec.closed_at, _text(rec.order_json), now, rec.config_fingerprint)
 
-
-def _photo_values(order_id: str, engineer_id: str, p: PhotoRow) -> tuple[object, ...]:
-    return (order_id, p.position, p.slot, _text(p.file), int(p.usable), p.error_kind, _text(p.reason_zh),
-            _text(p.reason_en), p.sha256, p.hash256, p.phash64, p.hash_quality, p.width, p.height,
-            json.dumps(p.exif, ensure_ascii=False) if p.exif is not None else None,
-            _text(p.make), _text(p.model), _text(p.body_serial), _text(p.captured_at), engineer_id,
-            p.uploaded_by, p.uploaded_at, _text(p.result_json), p.hash_centre)
-
-
-def _photo_row(r: tuple[object, ...]) -> PhotoRow:
-    (position, slot, file, usable, error_kind, reason_zh, reason_en, sha256, hash256, phash64, quality,
-     width, height, exif_json, make, model, serial, captured_at, _engineer, uploaded_by, uploaded_at,
-     result_json) = r
-    return PhotoRow(position=int(position), slot=str(slot), file=str(file),  # type: ignore[call-overload]
-                    usable=bool(usable), error_kind=error_kind, reason_zh=reason_zh or "",  # type: ignore[arg-type]
-                    reason_en=reason_en or "", sha256=sha256,  # type: ignore[arg-type]
-                    hash256=bytes(hash256) if hash256 is not None else None,  # type: ignore[call-overload]
-                    phash64=bytes(phash64) if phash64 is not None else None,  # type: ignore[call-overload]
-                    hash_quality=quality, width=width, height=height,  # type: ignore[arg-type]
-                    exif=json.loads(exif_json) if exif_json else None,  # type: ignore[arg-type]
-                    make=make, model=model, body_serial=serial, captured_at=captured_at,  # type: ignore[arg-type]
-                    uploaded_by=uploaded_by, uploaded_at=uploaded_at, result_json=result_json)  # type: ignore[arg-type]

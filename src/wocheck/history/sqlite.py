@@ -7,22 +7,22 @@ the file is next opened, so an order is recorded whole or not at all.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from wocheck.errors import WocheckError
 from wocheck.history.migrations import MIGRATIONS, MIGRATIONS_TABLE
 from wocheck.history.store import (
+    INSERT_COLS,
+    STORED_PHOTO_SQL,
     DeviceUse,
+    HistoryError,
     OrderRecord,
-    PhotoRow,
     SqlHistoryStore,
-    StoredOrder,
     StoredPhoto,
+    now_iso,
+    photo_values,
 )
 
 log = logging.getLogger(__name__)
@@ -30,22 +30,10 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 120_000  # a concurrent scan's transaction is short; wait rather than fail
 
 
-class HistoryError(WocheckError):
-    """The history database can't be opened or written (path, permissions, a file that is not SQLite)."""
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-_PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "reason_zh", "reason_en",
-               "sha256", "hash256", "phash64", "hash_quality", "width", "height", "exif_json", "make", "model",
-               "body_serial", "captured_at", "engineer_id", "uploaded_by", "uploaded_at", "result_json")
-_INSERT_COLS = (*_PHOTO_COLS, "hash_centre")  # hash_centre: migration 0002, written, not read back
-_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(_INSERT_COLS)}) "
-                 f"VALUES ({', '.join('?' for _ in _INSERT_COLS)})")
-_STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p.hash256, p.engineer_id, "
-                     "p.uploaded_by, p.uploaded_at, o.closed_at FROM photos p JOIN orders o USING (order_id)")
+_INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(INSERT_COLS)}) "
+                 f"VALUES ({', '.join('?' for _ in INSERT_COLS)})")
 
 
 class SqliteStore(SqlHistoryStore):
@@ -92,7 +80,7 @@ class SqliteStore(SqlHistoryStore):
                     for stmt in m.render(pk="INTEGER PRIMARY KEY", blob="BLOB"):
                         self._db.execute(stmt)
                     self._db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                                     (m.name, _now()))
+                                     (m.name, now_iso()))
                     log.info("history %s: applied migration %s", self.location, m.name)
                 self._db.execute("COMMIT")
             except BaseException:
@@ -108,12 +96,12 @@ class SqliteStore(SqlHistoryStore):
         with self._tx():
             self._db.execute("INSERT OR REPLACE INTO scans (scan_id, started_at, orders_path, out_dir, status, "
                              "checker_version) VALUES (?, ?, ?, ?, 'running', ?)",
-                             (scan_id, _now(), orders_path, out_dir, checker_version))
+                             (scan_id, now_iso(), orders_path, out_dir, checker_version))
 
     def finish_scan(self, scan_id: str, status: str) -> None:
         with self._tx():
             self._db.execute("UPDATE scans SET finished_at = ?, status = ? WHERE scan_id = ?",
-                             (_now(), status, scan_id))
+                             (now_iso(), status, scan_id))
 
     # -- orders --------------------------------------------------------------------------------------
 
@@ -125,17 +113,6 @@ class SqliteStore(SqlHistoryStore):
         wholly visible to the lookups or wait until this commits (no reuse slips between two scans)."""
         return _Tx(self._db)
 
-    def get_order(self, order_id: str) -> StoredOrder | None:
-        row = self._db.execute("SELECT order_id, fingerprint, config_fingerprint, order_json FROM orders "
-                               "WHERE order_id = ?", (order_id,)).fetchone()
-        if row is None:
-            return None
-        photos = tuple(_photo_row(r) for r in self._db.execute(
-            f"SELECT {', '.join(_PHOTO_COLS[1:])} FROM photos WHERE order_id = ? ORDER BY position", (order_id,)))
-        findings = tuple(r[0] for r in self._db.execute(
-            "SELECT finding_json FROM findings WHERE order_id = ? ORDER BY finding_id", (order_id,)))
-        return StoredOrder(row[0], row[1], row[2] or "", row[3], photos, findings)
-
     def record_order(self, rec: OrderRecord, scan_id: str | None = None) -> None:
         with self._tx():
             # ON DELETE CASCADE removes the order's previous photos and findings.
@@ -144,8 +121,8 @@ class SqliteStore(SqlHistoryStore):
                 "INSERT INTO orders (order_id, fingerprint, scan_id, engineer_id, contractor_id, dispatched_at, "
                 "closed_at, order_json, recorded_at, config_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rec.order_id, rec.fingerprint, scan_id, rec.engineer_id, rec.contractor_id, rec.dispatched_at,
-                 rec.closed_at, rec.order_json, _now(), rec.config_fingerprint))
-            self._db.executemany(_INSERT_PHOTO, [_photo_values(rec.order_id, rec.engineer_id, p)
+                 rec.closed_at, rec.order_json, now_iso(), rec.config_fingerprint))
+            self._db.executemany(_INSERT_PHOTO, [photo_values(rec.order_id, rec.engineer_id, p)
                                                  for p in rec.photos])
             self._db.executemany(
                 "INSERT INTO findings (order_id, check_code, photo, finding_json, added_by_scan) "
@@ -172,12 +149,12 @@ class SqliteStore(SqlHistoryStore):
         out: list[StoredPhoto] = []
         for i in range(0, len(photo_ids), 500):
             part = photo_ids[i:i + 500]
-            q = f"{_STORED_PHOTO_SQL} WHERE p.photo_id IN ({', '.join('?' for _ in part)})"
+            q = f"{STORED_PHOTO_SQL} WHERE p.photo_id IN ({', '.join('?' for _ in part)})"
             out.extend(StoredPhoto(*r) for r in self._db.execute(q, part))
         return out
 
     def photos_by_sha256(self, sha256: str) -> list[StoredPhoto]:
-        return [StoredPhoto(*r) for r in self._db.execute(f"{_STORED_PHOTO_SQL} WHERE p.sha256 = ?", (sha256,))]
+        return [StoredPhoto(*r) for r in self._db.execute(f"{STORED_PHOTO_SQL} WHERE p.sha256 = ?", (sha256,))]
 
     def device_users(self, *, make: str | None, model: str | None, body_serial: str | None,
                      exclude_order: str) -> list[DeviceUse]:
@@ -192,9 +169,6 @@ class SqliteStore(SqlHistoryStore):
             "AND engineer_id IS NOT NULL GROUP BY engineer_id ORDER BY 2 DESC", [*args, exclude_order])
         return [DeviceUse(r[0], int(r[1])) for r in rows]
 
-    def counts(self) -> dict[str, int]:
-        return {t: int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
-                for t in ("scans", "orders", "photos", "findings")}
 
 
 class _Tx:
@@ -220,23 +194,3 @@ class _Tx:
         else:
             self._db.execute("ROLLBACK")
 
-
-def _photo_values(order_id: str, engineer_id: str, p: PhotoRow) -> tuple[object, ...]:
-    return (order_id, p.position, p.slot, p.file, int(p.usable), p.error_kind, p.reason_zh, p.reason_en,
-            p.sha256, p.hash256, p.phash64, p.hash_quality, p.width, p.height,
-            json.dumps(p.exif, ensure_ascii=False) if p.exif is not None else None,
-            p.make, p.model, p.body_serial, p.captured_at, engineer_id, p.uploaded_by, p.uploaded_at,
-            p.result_json, p.hash_centre)
-
-
-def _photo_row(r: tuple[object, ...]) -> PhotoRow:
-    (position, slot, file, usable, error_kind, reason_zh, reason_en, sha256, hash256, phash64, quality,
-     width, height, exif_json, make, model, serial, captured_at, _engineer, uploaded_by, uploaded_at,
-     result_json) = r
-    return PhotoRow(position=int(position), slot=str(slot), file=str(file),  # type: ignore[call-overload]
-                    usable=bool(usable), error_kind=error_kind, reason_zh=reason_zh or "",  # type: ignore[arg-type]
-                    reason_en=reason_en or "", sha256=sha256, hash256=hash256, phash64=phash64,  # type: ignore[arg-type]
-                    hash_quality=quality, width=width, height=height,  # type: ignore[arg-type]
-                    exif=json.loads(exif_json) if exif_json else None,  # type: ignore[arg-type]
-                    make=make, model=model, body_serial=serial, captured_at=captured_at,  # type: ignore[arg-type]
-                    uploaded_by=uploaded_by, uploaded_at=uploaded_at, result_json=result_json)  # type: ignore[arg-type]

@@ -11,18 +11,26 @@ config change).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from wocheck.errors import WocheckError
+
+
+class HistoryError(WocheckError):
+    """The history database can't be opened or written (path, permissions, a file that is not SQLite)."""
 
 
 @dataclass(frozen=True)
@@ -210,8 +218,6 @@ def open_store(location: str | Path) -> HistoryStore:
         except ModuleNotFoundError as e:
             if e.name != "psycopg":
                 raise
-            from wocheck.history.sqlite import HistoryError
-
             raise HistoryError("a postgresql:// history needs the PostgreSQL driver: "
                                "pip install 'wocheck[postgres]' (psycopg 3)") from e
 
@@ -225,8 +231,52 @@ HASH_BYTES = 32  # a 256-bit hash
 PHASH_BYTES = 8  # a 64-bit pHash
 
 
+def now_iso() -> str:
+    """The time a row is written (UTC, ISO 8601, seconds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# The photos table's columns as read back (`photo_row`) and as written (`photo_values`).
+PHOTO_COLS = ("order_id", "position", "slot", "file", "usable", "error_kind", "reason_zh", "reason_en",
+              "sha256", "hash256", "phash64", "hash_quality", "width", "height", "exif_json", "make", "model",
+              "body_serial", "captured_at", "engineer_id", "uploaded_by", "uploaded_at", "result_json")
+INSERT_COLS = (*PHOTO_COLS, "hash_centre")  # hash_centre: migration 0002, written, not read back
+STORED_PHOTO_SQL = ("SELECT p.photo_id, p.order_id, p.slot, p.file, p.sha256, p.hash256, p.engineer_id, "
+                    "p.uploaded_by, p.uploaded_at, o.closed_at FROM photos p JOIN orders o USING (order_id)")
+
+
+def _same(v: str | None) -> str | None:
+    return v
+
+
+def photo_values(order_id: str, engineer_id: str, p: PhotoRow,
+                 text: Callable[[str | None], str | None] = _same) -> tuple[object, ...]:
+    """One photos row in `INSERT_COLS` order; ``text`` cleans the free-text values for the database."""
+    return (order_id, p.position, p.slot, text(p.file), int(p.usable), p.error_kind, text(p.reason_zh),
+            text(p.reason_en), p.sha256, p.hash256, p.phash64, p.hash_quality, p.width, p.height,
+            json.dumps(p.exif, ensure_ascii=False) if p.exif is not None else None,
+            text(p.make), text(p.model), text(p.body_serial), text(p.captured_at), engineer_id,
+            p.uploaded_by, p.uploaded_at, text(p.result_json), p.hash_centre)
+
+
+def photo_row(r: tuple[Any, ...]) -> PhotoRow:
+    """A `PhotoRow` from the columns ``PHOTO_COLS[1:]`` (binary columns as bytes whatever the driver gives)."""
+    (position, slot, file, usable, error_kind, reason_zh, reason_en, sha256, hash256, phash64, quality,
+     width, height, exif_json, make, model, serial, captured_at, _engineer, uploaded_by, uploaded_at,
+     result_json) = r
+    return PhotoRow(position=int(position), slot=str(slot), file=str(file), usable=bool(usable),
+                    error_kind=error_kind, reason_zh=reason_zh or "", reason_en=reason_en or "", sha256=sha256,
+                    hash256=bytes(hash256) if hash256 is not None else None,
+                    phash64=bytes(phash64) if phash64 is not None else None,
+                    hash_quality=quality, width=width, height=height,
+                    exif=json.loads(exif_json) if exif_json else None,
+                    make=make, model=model, body_serial=serial, captured_at=captured_at,
+                    uploaded_by=uploaded_by, uploaded_at=uploaded_at, result_json=result_json)
+
+
 class SqlHistoryStore(HistoryStore):
-    """What the SQL backends share: the hash scans, written once with ``?`` placeholders.
+    """What the SQL backends share: the reads written once with ``?`` placeholders (the hash scans, an
+    order as recorded, the counts).
 
     A backend gives `_fetch` (run one query, all rows) in its driver's placeholder style.
     """
@@ -267,6 +317,22 @@ class SqlHistoryStore(HistoryStore):
 
     def applied_migrations(self) -> list[str]:
         return [str(r[0]) for r in self._fetch("SELECT name FROM schema_migrations ORDER BY name", ())]
+
+    def get_order(self, order_id: str) -> StoredOrder | None:
+        rows = self._fetch("SELECT order_id, fingerprint, config_fingerprint, order_json FROM orders "
+                           "WHERE order_id = ?", (order_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        photos = tuple(photo_row(r) for r in self._fetch(
+            f"SELECT {', '.join(PHOTO_COLS[1:])} FROM photos WHERE order_id = ? ORDER BY position", (order_id,)))
+        findings = tuple(r[0] for r in self._fetch(
+            "SELECT finding_json FROM findings WHERE order_id = ? ORDER BY finding_id", (order_id,)))
+        return StoredOrder(row[0], row[1], row[2] or "", row[3], photos, findings)
+
+    def counts(self) -> dict[str, int]:
+        return {t: int(self._fetch(f"SELECT COUNT(*) FROM {t}", ())[0][0])
+                for t in ("scans", "orders", "photos", "findings")}
 
     def max_photo_id(self) -> int:
         rows = self._fetch("SELECT MAX(photo_id) FROM photos", ())
