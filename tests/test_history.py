@@ -116,6 +116,46 @@ def test_index_equals_brute_force(bits: int) -> None:
             assert [x[1] for x in got] == sorted(x[1] for x in got)
 
 
+@pytest.mark.parametrize("substrings", [16, 12])
+def test_index_layouts_and_incremental_merges_equal_brute_force(substrings: int,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The longer-substring layout a large index takes (12 of 21-22 bits for 256-bit hashes searched within
+    31), forced on a small one, and merges that insert into the built tables: the exact answer still."""
+    monkeypatch.setattr(MultiIndexHash, "_pick_layout",
+                        lambda self, n: next(lay for lay in self._layouts if lay.m == substrings))
+    rng = np.random.default_rng(substrings)
+    n = 24_000
+    hashes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    hashes[n // 3: n // 3 + 50] = hashes[7]  # a crowded bucket in every table
+    idx = MultiIndexHash(256, radius=31)
+    assert len(idx.layout) == 16
+    for part in np.array_split(np.arange(n), 4):  # one rebuild, then three insertions
+        idx.add(part, hashes[part])
+        idx.merge()
+    assert len(idx.layout) == substrings and sum(idx.layout) == 256
+    idx.add([n], hashes[3:4])  # and one in the delta
+    all_h = np.concatenate([hashes, hashes[3:4]])
+    for radius in (0, 15, 31):
+        for _ in range(15):
+            j = int(rng.integers(n))
+            q = _flip(hashes[j], int(rng.integers(0, radius + 1)), rng)
+            d = np.unpackbits(all_h ^ q, axis=1).sum(axis=1)
+            want = sorted((int(i), int(d[i])) for i in np.nonzero(d <= radius)[0])
+            assert sorted(idx.search(q.tobytes(), radius)) == want
+    with pytest.raises(ValueError):
+        idx.search(bytes(32), 32)
+
+
+def test_index_layout_lengthens_with_size() -> None:
+    idx = MultiIndexHash(256, radius=31)
+    assert len(idx._pick_layout(100_000).widths) == 16  # 16-bit substrings while buckets are small …
+    assert idx._pick_layout(10_000_000).widths == (22,) * 4 + (21,) * 8  # … ~log2(n)-bit ones at 10 M
+    assert len(MultiIndexHash(256)._pick_layout(10_000_000).widths) == 16  # radius 47: 16 needed
+    assert len(MultiIndexHash(256, tables=6)._pick_layout(10_000_000).widths) == 16  # key blocks stay
+    with pytest.raises(ValueError):
+        MultiIndexHash(256, radius=48)
+
+
 def test_index_rejects_bad_input() -> None:
     idx = MultiIndexHash(256)
     with pytest.raises(ValueError):
@@ -192,5 +232,5 @@ def test_key_block_index_finds_exactly_the_entries_sharing_a_key_block() -> None
     full.add(np.arange(n), hashes)
     full.merge()
     idx.merge()
-    assert idx.nbytes - tables * 65_537 * 8 == n * (32 + 8 + 4 * tables)  # the tables it keeps, no more
+    assert idx.nbytes - tables * 65_537 * 4 == n * (32 + 8 + 4 * tables)  # the tables it keeps, no more
     assert idx.nbytes < full.nbytes

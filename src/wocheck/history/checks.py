@@ -96,8 +96,9 @@ class HistoryChecks:
         self.photo_root = photo_root
         self.th: AuthenticityThresholds = thresholds(cfg)
         self.config_fp = config_fingerprint(cfg)
-        self.idx256 = MultiIndexHash(256)
-        self.idx64 = MultiIndexHash(64)
+        # exact searches up to the largest radius used: the layout follows it (and the history's size)
+        self.idx256 = MultiIndexHash(256, radius=max(self.th.hash_radius, self.th.template_radius))
+        self.idx64 = MultiIndexHash(64, radius=self.th.phash_radius)
         # centre-window hashes (crop tier): a key-block index over their lowest-frequency blocks
         self.idx_centre = MultiIndexHash(256, tables=self.th.crop_window_key_blocks)
         self._synced = 0

@@ -1,87 +1,178 @@
-"""Near-duplicate search over 256-bit hashes by Hamming distance: multi-index hashing.
+"""Near-duplicate search over 64- or 256-bit hashes by Hamming distance: multi-index hashing.
 
 Norouzi, Punjani & Fleet, "Fast Search in Hamming Space with Multi-Index Hashing" (CVPR 2012): cut each
 code into ``m`` disjoint substrings; if two codes are within distance ``r``, then by the pigeonhole
 principle at least one substring is within ``floor(r / m)`` of the query's. So the candidates are the
-entries whose substring equals one of the query substring's few neighbours in one of ``m`` small tables,
-and only those are compared in full. Substrings are 16 bits (a 256-bit hash has m = 16, a 64-bit one
-m = 4); each table is probed with the query's substring and its neighbours within ``r // m`` bits (1, 17
-or 137 probes), then the candidates are checked exactly.
+entries whose substring equals one of the query substring's few neighbours in one of ``m`` tables, and
+only those are compared in full.
 
-Layout (numpy, no Python object per entry): a *main segment* holds, per substring, the entries sorted by
-that substring's value in CSR form (65,537 offsets + one int32 row per entry), plus the hashes as four
-uint64 words per row. New entries go to a small *delta* that is searched by brute force (vectorised
-XOR + popcount) and merged into the main segment — rebuilt with 16-bit radix sorts — when it grows past
-a fraction of it, so inserts stay cheap and amortised. Memory for 256 bits: 32 B (hash) + 8 B (id) +
-16 × 4 B (tables) ≈ 104 B per entry, plus 8 MB of offsets; for 64 bits ≈ 32 B per entry plus 2 MB.
+The substrings' length follows the index's size, as the paper advises (about log2 n bits): each merge
+picks the layout — ``m`` substrings of 16 to 22 bits, each probed within ``r // m`` ≤ 2 bits — with the
+fewest expected bucket probes plus candidates for the index's design radius. A 256-bit index searched
+within 31 bits keeps 16 substrings of 16 bits (17 probes each) up to a few million entries and 12 of
+21-22 bits (about 240 probes each, buckets ~60 times smaller) beyond: at 10 million entries ~12 k
+candidates per query instead of ~41 k. The probes of one search (of all its queries) are deduplicated, so
+a bucket is read once, and the candidates are filtered on their first 128 bits before the full distance.
 
-A *key-block* index (``tables`` < substrings) keeps tables for the first few substrings only and finds
-the entries that share one of them exactly with a query (no bit flips probed): for the crop tier's window
-hashes, whose leading substrings are their lowest, most stable frequencies, and whose 81 query windows
-would cost 81 × 16 × 17 probes under the exact scheme. 6 tables: 64 B per entry plus 3 MB.
+Layout (numpy, no Python object per entry): a *main segment* holds, per substring, the entries' row
+numbers sorted by that substring's value in CSR form (one int32 offset per possible value + one int32 row
+per entry), plus the hashes as 64-bit words. New entries go to a small *delta*, searched by brute force
+(vectorised XOR + popcount) and merged into the main segment — rebuilt with 16-bit radix sorts — once it
+holds `_MERGE_AT` entries: a bounded delta keeps every search's brute-force part bounded (about 0.5 ms),
+while the merge's cost, linear in the index, is amortised over that many inserts.
+
+A *key-block* index (``tables`` < substrings; 16-bit substrings) keeps tables for the first few substrings
+only and finds the entries that share one of them exactly with a query (no bit flips probed): for the crop
+tier's window hashes, whose leading substrings are their lowest, most stable frequencies, and whose 81
+query windows would cost 81 × 16 × 17 probes under the exact scheme. 6 tables: 64 B per entry plus 1.5 MB.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from itertools import combinations
+
 import numpy as np
 from numpy.typing import NDArray
 
-_SUB_BITS = 16
-_KEYS = 1 << _SUB_BITS
-_MERGE_MIN = 50_000  # merge the delta into the main segment past this many entries …
-_MERGE_FRACTION = 0.125  # … or this fraction of the main segment, whichever is larger
-_FLIPS1 = [1 << b for b in range(_SUB_BITS)]
-_FLIPS2 = [(1 << a) | (1 << b) for a in range(_SUB_BITS) for b in range(a + 1, _SUB_BITS)]
-# A substring and its neighbours within 0, 1 and 2 bits: 1, 17 and 137 probes.
-_PROBES = [np.array(f, dtype=np.uint32) for f in ([0], [0, *_FLIPS1], [0, *_FLIPS1, *_FLIPS2])]
+_MIN_BITS, _MAX_BITS = 16, 22  # substring lengths a layout may use
+_MERGE_AT = 50_000  # merge the delta into the main segment when it holds this many entries
+_OFFSET_BYTES_PER_ENTRY = 32  # a layout's offset tables may take up to this per entry (or the 16-bit one's)
+_PREFILTER_WORDS = 2  # candidates are filtered on their first 128 bits before the full distance
+
+
+@cache
+def _flips(width: int, depth: int) -> NDArray[np.int64]:
+    """XOR masks of a ``width``-bit substring's neighbours within ``depth`` bits (itself first)."""
+    masks = [0]
+    for k in range(1, depth + 1):
+        masks += [sum(1 << b for b in bs) for bs in combinations(range(width), k)]
+    return np.array(masks, dtype=np.int64)
+
+
+def _probes_per_table(width: int, depth: int) -> int:
+    return len(_flips(width, depth))
+
+
+class _Layout:
+    """``m`` substrings covering ``bits`` bits, as even as possible (the longer ones first)."""
+
+    def __init__(self, bits: int, m: int, tables: int | None = None) -> None:
+        short, extra = divmod(bits, m)
+        self.widths = tuple(short + 1 if j < extra else short for j in range(m))
+        self.starts = tuple(int(s) for s in np.cumsum((0, *self.widths[:-1])))
+        self.m = m
+        # table t's offsets are offsets[base[t] : base[t] + 2 ** width + 1]
+        self.tables = m if tables is None else tables  # tables kept: the first ones
+        self.base = np.cumsum([0] + [(1 << w) + 1 for w in self.widths[:self.tables]]).astype(np.int64)
+
+    def keys(self, words: NDArray[np.uint64], t: int) -> NDArray[np.int64]:
+        """Substring ``t`` of each row of ``words`` (bit i of a hash is bit i % 64 of its word i // 64)."""
+        lo, off = divmod(self.starts[t], 64)
+        width = self.widths[t]
+        v = words[:, lo] >> np.uint64(off)
+        if off + width > 64:
+            v = v | (words[:, lo + 1] << np.uint64(64 - off))
+        return (v & np.uint64((1 << width) - 1)).astype(np.int64)
+
+    def cost(self, n: int, radius: int) -> float:
+        """Expected bucket probes plus candidates of one search within ``radius`` over ``n`` random hashes."""
+        depth = radius // self.m
+        return sum(_probes_per_table(w, depth) * (1 + n / (1 << w)) for w in self.widths)
+
+    @property
+    def offset_bytes(self) -> int:
+        return int(self.base[-1]) * 4
+
+
+def _sorted_keys(lay: _Layout, words: NDArray[np.uint64],
+                 t: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Substring ``t`` of ``words``, the rows in its order (stable) and the count of each value."""
+    keys = lay.keys(words, t)
+    order = np.argsort(keys.astype(np.uint16), kind="stable")  # radix sort on the low 16 bits …
+    if lay.widths[t] > 16:  # … then on the high bits (a stable LSD radix sort)
+        order = order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
+    return keys, order, np.bincount(keys, minlength=1 << lay.widths[t])
 
 
 def _as_rows(hashes: NDArray[np.uint8] | bytes | list[bytes], nbytes: int) -> NDArray[np.uint8]:
     if isinstance(hashes, bytes):
-        hashes = [hashes]
+        if len(hashes) % nbytes:
+            raise ValueError(f"concatenated hashes must be a multiple of {nbytes} bytes")
+        return np.frombuffer(hashes, dtype=np.uint8).reshape(-1, nbytes)
     if isinstance(hashes, list):
         if any(len(h) != nbytes for h in hashes):
             raise ValueError(f"every hash must be {nbytes} bytes")
-        arr = np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, nbytes)
-    else:
-        arr = np.ascontiguousarray(hashes, dtype=np.uint8).reshape(-1, nbytes)
-    return arr
+        return np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, nbytes)
+    return np.ascontiguousarray(hashes, dtype=np.uint8).reshape(-1, nbytes)
+
+
+def _popcount(x: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """Set bits per row of a (rows, words) array."""
+    d = np.bitwise_count(x[:, 0]).astype(np.int64)
+    for i in range(1, x.shape[1]):
+        d += np.bitwise_count(x[:, i])
+    return d
 
 
 class MultiIndexHash:
     """An in-memory index of (id, hash) entries answering "which ids lie within radius r".
 
-    ``bits`` is the hash length (a multiple of 64: 256 for `dct256`, 64 for `phash64`); the index cuts it
-    into ``bits / 16`` substrings and is exact for radius ≤ ``max_radius`` = 3 × substrings − 1 (every
-    substring probed within 2 bits).
+    ``bits`` is the hash length (a multiple of 64: 256 for `dct256`, 64 for `phash64`). ``radius`` is the
+    largest radius it will be searched with (default and at most 3 × bits / 16 − 1: every 16-bit
+    substring probed within 2 bits); searches up to it are exact, and the layout is chosen for it.
 
-    With ``tables`` (< substrings), only the first ``tables`` substrings get a table: a *key-block* index
-    for hashes whose leading substrings are their most stable bits (the block-major window hashes of
+    With ``tables`` (< bits / 16), only the first ``tables`` 16-bit substrings get a table: a *key-block*
+    index for hashes whose leading substrings are their most stable bits (the block-major window hashes of
     `wocheck.metrics.hashing`). `search_many` then finds the entries within the radius that share one of
     those substrings exactly with a query — not exact in the pigeonhole sense (its recall is measured, see
-    scripts/bench_history.py), but a fraction of the probes and of the memory (32 + 8 + 4 × tables bytes
-    per entry).
+    scripts/bench_history.py), but a fraction of the probes and of the memory.
     """
 
-    def __init__(self, bits: int = 256, tables: int | None = None) -> None:
+    def __init__(self, bits: int = 256, tables: int | None = None, radius: int | None = None) -> None:
         if bits % 64 or bits <= 0:
             raise ValueError("bits must be a positive multiple of 64")
         self.bits = bits
         self.nbytes_hash = bits // 8
-        self.substrings = bits // _SUB_BITS
+        self._nwords = bits // 64
+        self.substrings = bits // 16
         self.tables = self.substrings if tables is None else int(tables)
         if not 1 <= self.tables <= self.substrings:
             raise ValueError(f"tables must be within 1…{self.substrings}")
         self.exact = self.tables == self.substrings
-        self.max_radius = 3 * self.substrings - 1 if self.exact else self.bits
+        limit = 3 * self.substrings - 1 if self.exact else bits
+        self.max_radius = limit if radius is None else int(radius)
+        if not 0 <= self.max_radius <= limit:
+            raise ValueError(f"radius must be within 0…{limit}")
+        self._layouts = self._candidate_layouts()
+        self._layout = self._layouts[0]  # 16-bit substrings until a merge picks for the index's size
+        # the key blocks' bits (a key-block match is also checked over them): a mask per word
+        key_bits = self.tables * 16
+        self._key_mask = np.array([(1 << max(0, min(64, key_bits - 64 * i))) - 1 for i in range(self._nwords)],
+                                  dtype=np.uint64)
         self._ids = np.zeros(0, np.int64)
-        self._words = np.zeros((0, bits // 64), np.uint64)
-        self._offsets = np.zeros((self.tables, _KEYS + 1), np.int64)
+        self._words = np.zeros((0, self._nwords), np.uint64)
+        self._offsets = np.zeros(self._layout.offset_bytes // 4, np.int32)
         self._rows = np.zeros((self.tables, 0), np.int32)
         self._delta_ids: list[NDArray[np.int64]] = []
         self._delta_rows: list[NDArray[np.uint8]] = []
         self._delta_n = 0
         self._delta_cache: tuple[NDArray[np.int64], NDArray[np.uint64]] | None = None
+
+    def _candidate_layouts(self) -> list[_Layout]:
+        """The layouts this index may use: 16-bit substrings first, then longer ones still exact at
+        ``max_radius`` (probed within ≤ 2 bits). A key-block index keeps its 16-bit blocks."""
+        first = _Layout(self.bits, self.substrings, self.tables)
+        if not self.exact:
+            return [first]
+        longer = [_Layout(self.bits, m) for m in range(self.substrings - 1, 0, -1)
+                  if -(-self.bits // m) <= _MAX_BITS and 3 * m - 1 >= self.max_radius]
+        return [first, *longer]
+
+    @property
+    def layout(self) -> tuple[int, ...]:
+        """The substring lengths in use (bits)."""
+        return self._layout.widths
 
     def __len__(self) -> int:
         return len(self._ids) + self._delta_n
@@ -104,31 +195,51 @@ class MultiIndexHash:
         self._delta_rows.append(rows.copy())
         self._delta_n += len(rows)
         self._delta_cache = None
-        if self._delta_n > max(_MERGE_MIN, _MERGE_FRACTION * len(self._ids)):
+        if self._delta_n >= _MERGE_AT:
             self.merge()
 
+    def _pick_layout(self, n: int) -> _Layout:
+        budget = max(self._layouts[0].offset_bytes, _OFFSET_BYTES_PER_ENTRY * n)
+        fits = [lay for lay in self._layouts if lay.offset_bytes <= budget]
+        return min(fits, key=lambda lay: lay.cost(n, self.max_radius))
+
     def merge(self) -> None:
-        """Move the delta into the main segment (rebuilds the substring tables)."""
+        """Move the delta into the main segment. While the index's size keeps its layout, the delta's rows
+        are sorted alone and inserted at their buckets' ends (linear copies, no sort of the whole); a new
+        layout rebuilds every table."""
         if not self._delta_n:
             return
         new_ids = np.concatenate(self._delta_ids)
-        new_rows = np.concatenate(self._delta_rows)
-        self._ids = np.concatenate([self._ids, new_ids])
-        self._words = np.concatenate([self._words, self._to_words(new_rows)])
+        new_words = self._to_words(np.concatenate(self._delta_rows))
         self._delta_ids, self._delta_rows, self._delta_n, self._delta_cache = [], [], 0, None
-        subs = self._words.view(np.uint16).reshape(-1, self.substrings)
-        n = len(self._ids)
-        self._rows = np.empty((self.tables, n), np.int32)
-        self._offsets = np.empty((self.tables, _KEYS + 1), np.int64)
-        for s in range(self.tables):
-            keys = subs[:, s]
-            self._rows[s] = np.argsort(keys, kind="stable")  # radix sort for 16-bit keys
-            counts = np.bincount(keys, minlength=_KEYS)
-            self._offsets[s, 0] = 0
-            np.cumsum(counts, out=self._offsets[s, 1:])
+        old_n = len(self._ids)
+        n = old_n + len(new_ids)
+        if n >= 2**31:
+            raise ValueError("an index holds fewer than 2**31 entries")
+        self._ids = np.concatenate([self._ids, new_ids])
+        self._words = np.concatenate([self._words, new_words])
+        lay = self._pick_layout(n)
+        if old_n and lay is self._layout:
+            rows = np.empty((lay.tables, n), np.int32)
+            for t in range(lay.tables):
+                keys, order, counts = _sorted_keys(lay, new_words, t)
+                start, end = int(lay.base[t]), int(lay.base[t + 1])
+                at = self._offsets[start + 1:end][keys[order]]  # each new row goes after its bucket's last
+                rows[t] = np.insert(self._rows[t], at, (order + old_n).astype(np.int32))
+                self._offsets[start + 1:end] += np.cumsum(counts).astype(np.int32)
+            self._rows = rows
+            return
+        self._layout = lay
+        self._rows = np.empty((lay.tables, n), np.int32)
+        self._offsets = np.empty(int(lay.base[-1]), np.int32)
+        for t in range(lay.tables):
+            _, self._rows[t], counts = _sorted_keys(lay, self._words, t)
+            start = int(lay.base[t])
+            self._offsets[start] = 0
+            self._offsets[start + 1: start + 1 + len(counts)] = np.cumsum(counts)
 
     def _to_words(self, rows: NDArray[np.uint8]) -> NDArray[np.uint64]:
-        return np.ascontiguousarray(rows).view(np.uint64).reshape(-1, self.bits // 64)
+        return np.ascontiguousarray(rows).view(np.uint64).reshape(-1, self._nwords)
 
     def _delta(self) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
         if self._delta_cache is None:
@@ -136,8 +247,40 @@ class MultiIndexHash:
                 self._delta_cache = (np.concatenate(self._delta_ids),
                                      self._to_words(np.concatenate(self._delta_rows)))
             else:
-                self._delta_cache = (np.zeros(0, np.int64), np.zeros((0, self.bits // 64), np.uint64))
+                self._delta_cache = (np.zeros(0, np.int64), np.zeros((0, self._nwords), np.uint64))
         return self._delta_cache
+
+    def _within(self, words: NDArray[np.uint64], q_words: NDArray[np.uint64], pair_e: NDArray[np.int64],
+                pair_q: NDArray[np.int64], radius: int,
+                key_radius: int | None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The (entry, query) pairs within ``radius`` (and ``key_radius`` over the key blocks): their entry
+        indices and distances. Word by word (1-D takes are the fast ones), the key blocks' words first when
+        a key radius applies, then the first `_PREFILTER_WORDS`, then the rest only for the pairs still
+        within the radius."""
+        def xor(i: int, e: NDArray[np.int64], q: NDArray[np.int64]) -> NDArray[np.uint64]:
+            return np.ascontiguousarray(words[:, i])[e] ^ np.ascontiguousarray(q_words[:, i])[q]
+
+        done: list[int] = []
+        d = np.zeros(len(pair_e), np.int64)
+        if key_radius is not None:
+            key_words = [i for i in range(self._nwords) if self._key_mask[i]]
+            kd = np.zeros(len(pair_e), np.int64)
+            for i in key_words:
+                x = xor(i, pair_e, pair_q)
+                kd += np.bitwise_count(x & self._key_mask[i])
+                d += np.bitwise_count(x)
+            keep = kd <= key_radius
+            pair_e, pair_q, d = pair_e[keep], pair_q[keep], d[keep]
+            done = key_words
+        for i in range(self._nwords):
+            if i in done:
+                continue
+            d += np.bitwise_count(xor(i, pair_e, pair_q))
+            done.append(i)
+            if len(done) >= _PREFILTER_WORDS or len(done) == self._nwords:
+                keep = d <= radius
+                pair_e, pair_q, d = pair_e[keep], pair_q[keep], d[keep]
+        return pair_e, d
 
     def search_many(self, queries: list[bytes] | bytes, radius: int, *,
                     key_radius: int | None = None) -> list[tuple[int, int]]:
@@ -151,57 +294,21 @@ class MultiIndexHash:
         """
         if not 0 <= radius <= self.max_radius:
             raise ValueError(f"radius must be within 0…{self.max_radius}")
-        if isinstance(queries, bytes):
-            if len(queries) % self.nbytes_hash:
-                raise ValueError(f"concatenated queries must be a multiple of {self.nbytes_hash} bytes")
-            q_rows = np.frombuffer(queries, dtype=np.uint8).reshape(-1, self.nbytes_hash)
-        else:
-            q_rows = _as_rows(list(queries), self.nbytes_hash)
+        q_rows = _as_rows(queries if isinstance(queries, bytes) else list(queries), self.nbytes_hash)
         if not len(q_rows):
             return []
         q_words = self._to_words(q_rows)
-        k = len(q_rows)
-        q_sub = np.ascontiguousarray(q_rows).view(np.uint16).reshape(k, self.substrings)[:, :self.tables]
         found_ids: list[NDArray[np.int64]] = []
         found_d: list[NDArray[np.int64]] = []
         if len(self._ids):
-            flips = _PROBES[radius // self.substrings] if self.exact else _PROBES[0]
-            probe = (q_sub.astype(np.uint32)[:, :, None] ^ flips[None, None, :]).astype(np.int64)  # (q, table, probe)
-            table = np.broadcast_to(np.arange(self.tables)[None, :, None], probe.shape).ravel()
-            qidx = np.broadcast_to(np.arange(k)[:, None, None], probe.shape).ravel()
-            keys = probe.ravel()
-            starts = self._offsets[table, keys]
-            lengths = self._offsets[table, keys + 1] - starts
-            nz = lengths > 0
-            starts, lengths, table, qidx = starts[nz], lengths[nz], table[nz], qidx[nz]
-            total = int(lengths.sum())
-            if total:
-                base = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-                cand = self._rows[np.repeat(table, lengths), base + np.arange(total)]
-                cq = np.repeat(qidx, lengths)
-                x = self._words[cand] ^ q_words[cq]
-                d = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
-                keep = (d <= radius) & self._key_ok(x, key_radius)
-                found_ids.append(self._ids[cand[keep]])
-                found_d.append(d[keep])
+            e, d = self._search_main(q_words, radius, key_radius)
+            found_ids.append(self._ids[e])
+            found_d.append(d)
         d_ids, d_words = self._delta()
         if len(d_ids):
-            if self.exact:
-                pairs_e = np.arange(len(d_ids)).repeat(k)
-                pairs_q = np.tile(np.arange(k), len(d_ids))
-            else:  # only delta entries sharing a key block with some query: a 65,536-entry mask per table
-                d_sub = d_words.view(np.uint16).reshape(len(d_ids), self.substrings)[:, :self.tables]
-                hit = np.zeros((self.tables, _KEYS), bool)
-                hit[np.arange(self.tables)[None, :].repeat(k, 0), q_sub] = True
-                entries = np.flatnonzero(hit[np.arange(self.tables)[None, :], d_sub].any(axis=1))
-                pairs_e = entries.repeat(k)
-                pairs_q = np.tile(np.arange(k), len(entries))
-            if len(pairs_e):
-                x = d_words[pairs_e] ^ q_words[pairs_q]
-                d = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
-                keep = (d <= radius) & self._key_ok(x, key_radius)
-                found_ids.append(d_ids[pairs_e[keep]])
-                found_d.append(d[keep])
+            e, d = self._search_delta(d_words, q_words, radius, key_radius)
+            found_ids.append(d_ids[e])
+            found_d.append(d)
         if not found_ids:
             return []
         ids = np.concatenate(found_ids)
@@ -214,12 +321,59 @@ class MultiIndexHash:
         order = np.lexsort((ids, ds))
         return [(int(ids[i]), int(ds[i])) for i in order]
 
-    def _key_ok(self, xor_words: NDArray[np.uint64], key_radius: int | None) -> NDArray[np.bool_] | bool:
-        """Whether each XOR row differs in at most ``key_radius`` bits over the first ``tables`` substrings."""
-        if key_radius is None:
-            return True
-        sub = np.ascontiguousarray(xor_words).view(np.uint16).reshape(len(xor_words), self.substrings)
-        return np.bitwise_count(sub[:, :self.tables]).sum(axis=1, dtype=np.int64) <= key_radius
+    def _search_main(self, q_words: NDArray[np.uint64], radius: int,
+                     key_radius: int | None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        lay = self._layout
+        k = len(q_words)
+        depth = radius // lay.m if self.exact else 0
+        # every (query, table, neighbour) probe as a position in the concatenated offset tables
+        flat_parts, q_parts = [], []
+        for t in range(lay.tables):
+            flips = _flips(lay.widths[t], depth)
+            flat_parts.append((lay.base[t] + (lay.keys(q_words, t)[:, None] ^ flips[None, :])).ravel())
+            q_parts.append(np.repeat(np.arange(k), len(flips)))
+        flat = np.concatenate(flat_parts)
+        qidx = np.concatenate(q_parts)
+        probes, inv = np.unique(flat, return_inverse=True)  # each bucket read once …
+        starts = self._offsets[probes].astype(np.int64)
+        lengths = self._offsets[probes + 1] - starts
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        table = np.searchsorted(lay.base, probes, side="right") - 1
+        cum = np.cumsum(lengths)
+        probe_of = np.repeat(np.arange(len(probes)), lengths)
+        cols = np.arange(total) - np.repeat(cum - lengths, lengths) + starts[probe_of]
+        cand = self._rows.ravel()[table[probe_of] * len(self._ids) + cols]  # row number of each candidate
+        # … and compared with the queries that probed it
+        words = self._words[cand]  # one (random) read per candidate row …
+        n_q = np.bincount(inv, minlength=len(probes))
+        if len(qidx) == len(probes):  # one query per bucket (a single query's search)
+            q_of_probe = np.empty(len(probes), np.int64)
+            q_of_probe[inv] = qidx
+            pair_c, pair_q = np.arange(total), q_of_probe[probe_of]
+        else:  # … then compared with every query that probed its bucket
+            q_sorted = qidx[np.argsort(inv, kind="stable")]
+            reps = n_q[probe_of]
+            pair_c = np.repeat(np.arange(total), reps)
+            first = np.repeat((np.cumsum(n_q) - n_q)[probe_of], reps)
+            pair_q = q_sorted[first + np.arange(len(pair_c)) - np.repeat(np.cumsum(reps) - reps, reps)]
+        c, d = self._within(words, q_words, pair_c, pair_q, radius, key_radius)
+        return cand[c].astype(np.int64), d
+
+    def _search_delta(self, d_words: NDArray[np.uint64], q_words: NDArray[np.uint64], radius: int,
+                      key_radius: int | None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        k = len(q_words)
+        if self.exact:
+            entries = np.arange(len(d_words))
+        else:  # only delta entries sharing a key block with some query: a 65,536-entry mask per table
+            subs = np.ascontiguousarray(d_words).view(np.uint16).reshape(len(d_words), self.substrings)
+            q_sub = np.ascontiguousarray(q_words).view(np.uint16).reshape(k, self.substrings)[:, :self.tables]
+            hit = np.zeros((self.tables, 1 << 16), bool)
+            hit[np.arange(self.tables)[None, :].repeat(k, 0), q_sub] = True
+            entries = np.flatnonzero(hit[np.arange(self.tables)[None, :], subs[:, :self.tables]].any(axis=1))
+        return self._within(d_words, q_words, entries.repeat(k), np.tile(np.arange(k), len(entries)),
+                            radius, key_radius)
 
     def search(self, query: bytes, radius: int) -> list[tuple[int, int]]:
         """Entries within ``radius`` bits of ``query`` as (id, distance), nearest first (ties: lower id).
@@ -227,42 +381,4 @@ class MultiIndexHash:
         Exact (no entry within the radius is missed) for ``radius ≤ max_radius``. A key-block index answers
         as `search_many` does.
         """
-        if not self.exact:
-            return self.search_many([query], radius)
-        if not 0 <= radius <= self.max_radius:
-            raise ValueError(f"radius must be within 0…{self.max_radius}")
-        q_rows = _as_rows(query, self.nbytes_hash)
-        q_words = self._to_words(q_rows)[0]
-        found_ids: list[NDArray[np.int64]] = []
-        found_d: list[NDArray[np.int64]] = []
-        if len(self._ids):
-            q_sub = q_rows.view(np.uint16)[0].astype(np.uint32)
-            flips = _PROBES[radius // self.substrings]  # pigeonhole: some substring within r // m bits
-            probe = (q_sub[:, None] ^ flips[None, :]).astype(np.int64)
-            table = np.repeat(np.arange(self.substrings), probe.shape[1])
-            starts = self._offsets[table, probe.ravel()]
-            ends = self._offsets[table, probe.ravel() + 1]
-            lengths = ends - starts
-            total = int(lengths.sum())
-            if total:
-                nz = lengths > 0
-                starts, lengths, table = starts[nz], lengths[nz], table[nz]
-                base = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-                cols = base + np.arange(total)
-                cand = np.unique(self._rows[np.repeat(table, lengths), cols])
-                d = np.bitwise_count(self._words[cand] ^ q_words).sum(axis=1, dtype=np.int64)
-                keep = d <= radius
-                found_ids.append(self._ids[cand[keep]])
-                found_d.append(d[keep])
-        d_ids, d_words = self._delta()
-        if len(d_ids):
-            d = np.bitwise_count(d_words ^ q_words).sum(axis=1, dtype=np.int64)
-            keep = d <= radius
-            found_ids.append(d_ids[keep])
-            found_d.append(d[keep])
-        if not found_ids:
-            return []
-        ids = np.concatenate(found_ids)
-        ds = np.concatenate(found_d)
-        order = np.lexsort((ids, ds))
-        return [(int(ids[i]), int(ds[i])) for i in order]
+        return self.search_many([query], radius)
