@@ -151,8 +151,28 @@ def _flip(h: bytes, bits: int, rng: np.random.Generator) -> bytes:
     return np.packbits(a).tobytes()
 
 
-def _query(h256: bytes, h64: bytes, quality: int, rng: np.random.Generator) -> PhotoResult:
-    probes = [rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex() for _ in range(PROBES)]
+def _window_sets(random_windows: bool) -> list[np.ndarray] | None:
+    """The crop windows of real photos (and their mirror images), as `scripts/bench_history.py` draws its
+    unrelated queries: a query's windows are one real photo's XOR one random mask — random content with a
+    real photo's window structure (neighbouring windows share their low-frequency blocks). None: every
+    window independent random bits instead (the index's worst case, unlike any picture)."""
+    if random_windows:
+        return None
+    import cv2
+
+    from bench_history import REAL, _images
+
+    return [np.frombuffer(hashing.photo_hashes(e).probes, np.uint8).reshape(-1, 32)
+            for _, g in _images(REAL, 64) for e in (g, cv2.flip(g, 1))]
+
+
+def _query(h256: bytes, h64: bytes, quality: int, rng: np.random.Generator,
+           windows: list[np.ndarray] | None) -> PhotoResult:
+    if windows is None:
+        wins = rng.integers(0, 256, (PROBES, 32), dtype=np.uint8)
+    else:
+        wins = windows[int(rng.integers(len(windows)))] ^ rng.integers(0, 256, 32, dtype=np.uint8)[None, :]
+    probes = [w.tobytes().hex() for w in wins]
     return PhotoResult(slot=Slot.machine_running, file="query.jpg", usable=True,
                        sha256=rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex(),
                        data={"hash256": h256.hex(), "phash64": h64.hex(), "hash_quality": quality,
@@ -178,12 +198,15 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"a server setting to apply (repeatable; default with the throwaway server: "
                          f"{' '.join(BULK_SETTINGS)}; none with --url)")
     ap.add_argument("--json", type=Path, help="write the figures here too")
+    ap.add_argument("--random-windows", action="store_true",
+                    help="queries' crop windows independent random bits (worst case) instead of masked real ones")
     args = ap.parse_args(argv)
     settings = args.pg_set if args.pg_set is not None else ([] if args.url else list(BULK_SETTINGS))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still stops the throwaway server
 
     cfg = load_config(None)
     rng = np.random.default_rng(args.seed + 1)
+    windows = _window_sets(args.random_windows)
     fig: dict[str, object] = {"hashes": args.hashes, "photos_per_order": args.photos_per_order,
                               "batch_orders": args.batch_orders, "template": str(args.template or "")}
     with _server(args.url) as url, PostgresStore(url) as store:
@@ -261,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         near: list[float] = []
         found = 0
         for h256, h64, oid in filler.sample[:args.queries]:
-            p = _query(_flip(h256, th.hash_radius // 2, rng), _flip(h64, th.phash_radius // 2, rng), 80, rng)
+            p = _query(_flip(h256, th.hash_radius // 2, rng), _flip(h64, th.phash_radius // 2, rng), 80, rng,
+                       windows)
             t = time.perf_counter()
             checks.sync()
             m = checks._best_match(order, p)
@@ -271,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         false_hits = 0
         for _ in range(len(near)):
             p = _query(rng.integers(0, 256, 32, dtype=np.uint8).tobytes(),
-                       rng.integers(0, 256, 8, dtype=np.uint8).tobytes(), 80, rng)
+                       rng.integers(0, 256, 8, dtype=np.uint8).tobytes(), 80, rng, windows)
             t = time.perf_counter()
             checks.sync()
             m = checks._best_match(order, p)
@@ -282,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         index_part: list[float] = []
         for _ in range(len(near)):
             p = _query(rng.integers(0, 256, 32, dtype=np.uint8).tobytes(),
-                       rng.integers(0, 256, 8, dtype=np.uint8).tobytes(), 80, rng)
+                       rng.integers(0, 256, 8, dtype=np.uint8).tobytes(), 80, rng, windows)
             t = time.perf_counter()
             checks.sync()
             store.photos_by_sha256(str(p.sha256))
