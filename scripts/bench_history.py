@@ -48,6 +48,7 @@ from wocheck.records import Order, Slot  # noqa: E402
 REAL = [REPO.parent / "shared/realdata/exif/images", REPO.parent / "shared/realdata/barcodes/images"]
 FIX = REPO / "fixtures" / "generated"
 PHOTOS_PER_ORDER = 5
+GRID_PX = 64  # the hashes' DCT grid (64 × 64 cells): a copy with a shorter side has less detail than it
 CHUNK_ORDERS = 2000
 
 
@@ -184,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     times: list[float] = []
     cpu: list[float] = []  # CPU seconds of the same lookups (this machine is shared: wall time waits for others)
     per_edit: dict[str, list[bool]] = {}
+    by_size: dict[bool, list[bool]] = {}  # copies at least the hash's DCT grid on their short side, or smaller
     misses: list[tuple[str, str, object]] = []
     th = checks.th
     for (name, h256, _h64, _q, _c), (_, g) in zip(planted, real, strict=False):
@@ -199,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                 other = next(h for h in planted if h[0] == m_[0].file)
                 ok = hamming(other[1], h256) <= th.hash_radius
             if not ok:
-                misses.append((kind, name, None if m_ is None else (m_[0].file, m_[1], m_[2])))
+                misses.append((kind, name, f"copy {e.shape[1]}x{e.shape[0]} px",
+                               None if m_ is None else (m_[0].file, m_[1], m_[2])))
             per_edit.setdefault(kind, []).append(ok)
+            by_size.setdefault(min(e.shape[:2]) >= GRID_PX, []).append(ok)
     found = sum(sum(v) for v in per_edit.values())
     total = sum(len(v) for v in per_edit.values())
     tiers = (f"pHash ≤ {th.phash_radius}/64 with 256-bit ≤ {th.crop_gate_radius}, or " if th.crop_phash_tier
@@ -210,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{th.crop_window_key_blocks} key blocks): {found}/{total} = {found / max(1, total):.4f}")
     for kind, v in per_edit.items():
         print(f"  {kind:9s} {sum(v)}/{len(v)}")
+    for big, v in sorted(by_size.items(), reverse=True):
+        print(f"  copies {'≥' if big else '<'} {GRID_PX} px on the short side: {sum(v)}/{len(v)}"
+              + ("" if big else " (thumbnails: fewer pixels than the hash's 64×64 DCT grid)"))
     for miss in misses[:12]:
         print(f"   missed {miss}")
 

@@ -23,8 +23,8 @@ while the merge's cost, linear in the index, is amortised over that many inserts
 
 A *key-block* index (``tables`` < substrings; 16-bit substrings) keeps tables for the first few substrings
 only and finds the entries that share one of them exactly with a query (no bit flips probed): for the crop
-tier's window hashes, whose leading substrings are their lowest, most stable frequencies, and whose 81
-query windows would cost 81 × 16 × 17 probes under the exact scheme. 6 tables: 64 B per entry plus 1.5 MB.
+tier's window hashes, whose leading substrings are their lowest, most stable frequencies, and whose 256
+query windows would cost 256 × 16 × 17 probes under the exact scheme. 4 tables: 56 B per entry plus 1 MB.
 """
 
 from __future__ import annotations

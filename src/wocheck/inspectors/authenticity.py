@@ -59,8 +59,8 @@ class AuthenticityThresholds(BaseModel):
     # ``crop_window_key_radius`` bounds the distance over those key blocks alone (16 bits each): a cropped
     # copy's best window differs there in few bits, a look-alike scene in more.
     crop_window_radius: int = Field(34, ge=0, le=96)
-    crop_window_key_blocks: int = Field(6, ge=1, le=16)
-    crop_window_key_radius: int = Field(10, ge=0, le=256)
+    crop_window_key_blocks: int = Field(4, ge=1, le=16)
+    crop_window_key_radius: int = Field(8, ge=0, le=256)
     # A window match within ``crop_window_certain_radius`` is a violation, not a review: closer than any
     # look-alike pair of different photos was found (the calibration's figures).
     crop_window_certain_radius: int = Field(20, ge=0, le=96)

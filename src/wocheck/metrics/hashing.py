@@ -126,7 +126,7 @@ def hamming(a: bytes | str, b: bytes | str) -> int:
 # matrices of the window's rows/columns down to 64 and ``D`` the 16 DCT rows kept, so all windows are two
 # matrix products (``CROP_QUERY_STEPS ** 2`` row ranges × the same column ranges).
 CROP_INSET = 0.06  # fraction of each side outside the stored centre window (crops up to this a side match)
-CROP_QUERY_STEPS = 3  # query insets per side (CROP_QUERY_STEPS ** 4 query windows)
+CROP_QUERY_STEPS = 4  # query insets per side (CROP_QUERY_STEPS ** 4 = 256 query windows)
 _WORK = 256  # side of the shared area reduction (4 × the DCT's 64: luma64 is its 4×4 block mean)
 _KEPT = 16  # DCT rows/columns 1…16 kept (as in dct256)
 # The 4×4 coefficient blocks (block row, block column) from the lowest frequencies up: substring k of a
