@@ -7,9 +7,9 @@ travel back. As with the local executor, results come back in input order throug
 only the parent writes files and the history.
 
 The config travels once: it is scattered to every worker (broadcast) and each task refers to it. Each
-worker process restores the parent's inspector registry and limits OpenCV's threads once, on its first
-task (cached per process), so a cluster started with no knowledge of wocheck runs exactly the parent's
-inspectors.
+worker process restores the parent's inspector registry and prepares itself (`procenv`: one thread per
+engine, malloc thresholds) once, on its first task (cached per process), so a cluster started with no
+knowledge of wocheck runs exactly the parent's inspectors.
 
 Faults: a worker that dies mid-task costs only time, since the scheduler gives its tasks to another
 worker; a task that raises is retried (``retries``). An order whose task still fails (the scheduler gave
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from wocheck.config import Config
 from wocheck.errors import WocheckError
 from wocheck.pipeline import registry
-from wocheck.pipeline.executor import _limit_threads
+from wocheck.pipeline.procenv import prepare_worker
 from wocheck.pipeline.work import OrderResult, PhotoResult, crashed_photo, finish_order, process_order, process_photo
 from wocheck.records import Order
 
@@ -51,14 +51,6 @@ WINDOW_PER_THREAD = 4  # orders in flight per worker thread, as the local execut
 CONNECT_TIMEOUT_SECONDS = 30.0  # how long to wait for the scheduler before giving up
 ISOLATED_ATTEMPTS = 2  # an order or photo is submitted again once if the scheduler cancelled it
 
-# glibc's mallopt parameters (malloc.h) and the values its dynamic mmap threshold reaches by itself on a
-# process that frees image-sized buffers (DEFAULT_MMAP_THRESHOLD_MAX on 64 bits; trim at twice that).
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD_BYTES = 32 * 2**20
-_TRIM_THRESHOLD_BYTES = 2 * _MMAP_THRESHOLD_BYTES
-_MALLOC_ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
-
 _restored: registry.Snapshot | None = None  # the snapshot this worker process last restored
 
 
@@ -66,36 +58,11 @@ class ClusterError(WocheckError):
     """The cluster can't be used: `distributed` missing, or the scheduler unreachable."""
 
 
-def _reuse_heap() -> bool:
-    """Let this worker's malloc reuse freed image buffers, as a plain process does; True if it was changed.
-
-    A Dask nanny starts its worker with ``MALLOC_TRIM_THRESHOLD_=65536`` (its default
-    ``distributed.nanny.pre-spawn-environ``). Setting any such variable turns glibc's dynamic mmap
-    threshold off, so every buffer over 128 kB (each decoded photo, each intermediate image) is mapped and
-    unmapped afresh, and its pages faulted in and zeroed again: measured on bench20-11, the same orders
-    took 1.6x the CPU. Raising the thresholds to where glibc's own dynamic threshold ends up restores the
-    reuse. Only where such a variable is set, and only on glibc.
-    """
-    if not any(v in os.environ for v in _MALLOC_ENV):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        ok = libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES) and libc.mallopt(_M_TRIM_THRESHOLD,
-                                                                                      _TRIM_THRESHOLD_BYTES)
-    except (OSError, AttributeError):  # not glibc: its variables mean nothing there either
-        return False
-    return bool(ok)
-
-
 def _prepare(inspectors: registry.Snapshot) -> None:
     """Make this worker process run the parent's inspectors, with one OpenCV thread; once per process."""
     global _restored
     if _restored != inspectors:
-        _limit_threads()
-        if _reuse_heap():
-            log.info("worker %d: malloc thresholds raised (the nanny's MALLOC_* environment)", os.getpid())
+        prepare_worker()  # one thread per engine; malloc thresholds fixed (the nanny's MALLOC_* undone)
         registry.restore(inspectors)
         _restored = inspectors
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from wocheck.config import Config
 from wocheck.pipeline import registry
+from wocheck.pipeline.procenv import prepare_worker
 from wocheck.pipeline.work import OrderResult, PhotoResult, crashed_photo, finish_order, process_order, process_photo
 from wocheck.records import Order
 
@@ -39,19 +40,9 @@ _worker_cfg: Config | None = None
 _worker_root: Path | None = None
 
 
-def _limit_threads() -> None:
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # tesseract: one thread per worker process
-    try:
-        import cv2
-
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover - OpenCV is a dependency
-        pass
-
-
 def _init_worker(cfg: Config, photo_root: Path, inspectors: registry.Snapshot) -> None:
     global _worker_cfg, _worker_root
-    _limit_threads()
+    prepare_worker()
     registry.restore(inspectors)
     _worker_cfg, _worker_root = cfg, photo_root
 

@@ -1,6 +1,9 @@
-"""A Dask worker started by its nanny has ``MALLOC_TRIM_THRESHOLD_`` set, which turns glibc's dynamic mmap
-threshold off: every image-sized buffer is mapped, faulted in and unmapped afresh. `_reuse_heap` (run once
-per worker process) gives the reuse back. Measured in a fresh process by its page faults."""
+"""A worker process's settings (`wocheck.pipeline.procenv`), each in a fresh process.
+
+A Dask worker started by its nanny has ``MALLOC_TRIM_THRESHOLD_`` set, which turns glibc's dynamic mmap
+threshold off: every image-sized buffer is mapped, faulted in and unmapped afresh; `keep_heap` gives the
+reuse back, and also keeps the buffers a plain process's dynamic threshold would let go (above its 3 MB
+ones). Measured by page faults. `limit_threads` leaves the BLAS one thread."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ pytestmark = pytest.mark.skipif(platform.system() != "Linux" or not platform.lib
 _PROBE = """
 import resource
 import numpy as np
-from wocheck.pipeline.cluster import _reuse_heap
+from wocheck.pipeline.procenv import keep_heap
 
 def faults():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -28,7 +31,7 @@ def faults():
 
 faults()  # numpy's own first-use costs out of the way
 before = faults()
-changed = _reuse_heap()
+changed = keep_heap()
 print(before, int(changed), faults())
 """
 
@@ -48,7 +51,19 @@ def test_the_nanny_environment_is_undone_in_the_worker() -> None:
     assert after < before // 10  # buffers reused from the heap
 
 
-def test_a_plain_process_is_left_alone() -> None:
+def test_a_plain_process_keeps_reusing() -> None:
     before, changed, after = _run({})
-    assert not changed
-    assert before < 40 * 3 * 2**20 // os.sysconf("SC_PAGE_SIZE") // 10  # glibc's dynamic threshold reuses already
+    pages = 40 * 3 * 2**20 // os.sysconf("SC_PAGE_SIZE")
+    assert before < pages // 10  # glibc's dynamic threshold reuses buffers of this size already …
+    assert changed and after < pages // 10  # … and still does with the thresholds fixed
+
+
+def test_the_blas_gets_one_thread() -> None:
+    probe = ("import numpy, threadpoolctl\n"
+             "from wocheck.pipeline.procenv import limit_threads\n"
+             "limit_threads()\n"
+             "print(max(i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'))")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True,
+                         timeout=120).stdout
+    assert int(out) == 1
