@@ -59,7 +59,7 @@ def save_jpeg(img: NDArray[np.uint8], path: Path, *, time: str | None = "2026:12
     if model:
         e[0x0110] = model
     if software:
-        e[0x0131] = software
+        e[0x0131] = software.encode("utf-8")  # UTF-8 in the ASCII tag, as phone apps write it
     if orientation:
         e[0x0112] = orientation
     sub = e.get_ifd(0x8769)

@@ -111,7 +111,7 @@ def test_editor_list_examples_both_ways(cfg: Config) -> None:
 
 @pytest.mark.parametrize(("software", "flagged"), [
     ("GIMP 2.8.16", True), ("ELS-AN00 4.0.0.120(C00E115R2P8)", False), ("MIUI Camera", False), ("16.1.2", False),
-    ("MeituXiuXiu 9.5", True)])
+    ("MeituXiuXiu 9.5", True), ("美图秀秀 9.7.3.0", True), ("Café Cam 2", False)])
 def test_editor_software_rule(tmp_path: Path, cfg: Config, software: str, flagged: bool) -> None:
     assert ("exif.editor_software" in _order_with(tmp_path, cfg, software=software)) == flagged
 

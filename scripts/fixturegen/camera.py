@@ -385,8 +385,8 @@ def exif_bytes(exif: dict[str, Any], size: tuple[int, int]) -> bytes:
         ex[T.Make] = exif["make"]
     if exif.get("model"):
         ex[T.Model] = exif["model"]
-    if exif.get("software"):
-        ex[T.Software] = exif["software"]
+    if exif.get("software"):  # as phone apps write it: UTF-8 bytes in the ASCII tag (Pillow would write "?")
+        ex[T.Software] = exif["software"].encode("utf-8")
     ex[T.Orientation] = int(exif.get("orientation", 1))
     when: datetime | None = exif.get("captured_at")
     sub = ex.get_ifd(ExifTags.IFD.Exif)

@@ -124,10 +124,17 @@ class ExifInfo:
 
 
 def _text(v: Any) -> str | None:
+    """An EXIF text value. Its ASCII tags often hold UTF-8 (Chinese phone apps write their names so), which
+    Pillow reads as Latin-1: such text is decoded again as UTF-8 (pure ASCII and real Latin-1 stay)."""
     if v is None:
         return None
     if isinstance(v, bytes):
         v = v.decode("utf-8", "replace")
+    elif isinstance(v, str) and not v.isascii():
+        try:
+            v = v.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            pass
     s = str(v).replace("\x00", "").strip()
     return s or None
 
