@@ -14,10 +14,11 @@ path (`PostgresStore.record_orders`: COPY, one transaction per ``--batch-orders`
   PostgreSQL), for near copies of stored photos (hash bits flipped within the radius; each must find its
   original) and for unrelated photos; median and p95. Loading the indexes from the database is timed too.
 
-The hashes are random bits (no ten million real photos are at hand). The other columns are either short
-synthetic values or, with ``--template FILE.sqlite`` (the history of a real scan), the real rows' text
-columns (EXIF, the photo's result JSON, findings) cycled, so that the size per million photos is the size
-of real rows.
+The stored hashes are random bits (no ten million real photos are at hand); a query's crop windows are a
+real photo's XOR one random mask (`_window_sets`; `--random-windows`: independent bits). The other
+columns are either short synthetic values or, with ``--template FILE.sqlite`` (the history of a real
+scan), the real rows' text columns (EXIF, the photo's result JSON, findings) cycled, so that the size per
+million photos is the size of real rows.
 
 Without ``--url`` it starts a throwaway PostgreSQL server (Debian's binaries, `tests/_pg.py`, fsync on) in a
 temporary folder and removes it at the end. Its WAL is sized for bulk loading as a history server's would
