@@ -59,7 +59,7 @@ class ClusterError(WocheckError):
 
 
 def _prepare(inspectors: registry.Snapshot) -> None:
-    """Make this worker process run the parent's inspectors, with one OpenCV thread; once per process."""
+    """Make this worker process run the parent's inspectors, prepared as `procenv` says; once per process."""
     global _restored
     if _restored != inspectors:
         prepare_worker()  # one thread per engine; malloc thresholds fixed (the nanny's MALLOC_* undone)
