@@ -240,6 +240,7 @@ def test_inspect_reports_exif(tmp_path: Path) -> None:
     assert docs[0]["exif"]["make"] == "Xiaomi" and docs[0]["exif"]["model"] == "23078RKD5C"
     assert set(docs[0]["exif"]) >= {"captured_at", "gps", "make", "model", "software", "orientation"}
     assert all("findings" in d for d in docs)
+    assert "hash256" in docs[0] and "crop_probes" not in docs[0]  # the lookup's 256 windows are not shown
 
 
 @pytest.mark.parametrize("bad", ["--slot=nowhere", "--format=xml"])

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from wocheck.config import Config
+from wocheck.inspectors.authenticity import QUERY_ONLY_DATA
 from wocheck.inspectors.base import Annotation, PhotoContext
 from wocheck.pipeline.registry import has_inspector, photo_inspectors
 from wocheck.policy import clause_of, verdict_of
@@ -44,7 +45,7 @@ def inspect_one(path: Path, slot: Slot, cfg: Config, *, annotate_to: Path | None
             findings.append({"check": f.check, "clause": clause_of(f, cfg), "verdict": verdict_of(f, cfg),
                              "confidence": f.confidence, "message_zh": f.message_zh,
                              "message_en": f.message_en, "hint_zh": f.hint_zh, "evidence": f.evidence})
-        out.update(result.data)
+        out.update((k, v) for k, v in result.data.items() if k not in QUERY_ONLY_DATA)
     out["findings"] = findings
     out["measurements"] = measurements
     if not has_inspector(slot):

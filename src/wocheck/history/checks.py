@@ -37,7 +37,7 @@ from wocheck import __version__
 from wocheck.config import Config
 from wocheck.history.index import MultiIndexHash
 from wocheck.history.store import HistoryStore, OrderRecord, PhotoRow, StoredPhoto
-from wocheck.inspectors.authenticity import AuthenticityThresholds, capture_time, thresholds
+from wocheck.inspectors.authenticity import QUERY_ONLY_DATA, AuthenticityThresholds, capture_time, thresholds
 from wocheck.io.photos import PathRefused, resolve_photo
 from wocheck.metrics.hashing import hamming
 from wocheck.paths import models_dir
@@ -346,7 +346,7 @@ def _photo_json(p: PhotoResult) -> str:
         "slot": p.slot.value, "file": p.file, "usable": p.usable, "error_kind": p.error_kind,
         "reason_zh": p.reason_zh, "reason_en": p.reason_en, "sha256": p.sha256, "width": p.width,
         "height": p.height, "exif": p.exif, "measurements": p.measurements,
-        "data": {k: v for k, v in p.data.items() if k != "crop_probes"},  # query-only, 1 KB: not stored
+        "data": {k: v for k, v in p.data.items() if k not in QUERY_ONLY_DATA},
         # flat fields (points: tuples of floats): a plain dict, not `asdict`'s recursive deep copy (1 ms a photo)
         "annotations": [{"kind": a.kind, "points": a.points, "label": a.label, "ok": a.ok}
                         for a in p.annotations]}, ensure_ascii=False, default=str)

@@ -102,6 +102,9 @@ def _default_thresholds() -> AuthenticityThresholds:
 
 # --- per photo --------------------------------------------------------------------------------------
 
+# Photo data the history looks up with but neither stores nor shows (256 window hashes: 16 kB of hex).
+QUERY_ONLY_DATA = frozenset({"crop_probes"})
+
 
 def hash_photo(photo: DecodedPhoto, ctx: PhotoContext) -> InspectorOutput:
     """The photo's perceptual hashes (display orientation), for the reuse search in the history."""
