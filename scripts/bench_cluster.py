@@ -10,7 +10,8 @@ started before the clock starts, as a nightly cluster is already running; the lo
 part of its time, as it is part of every local scan. Each run also checks that its violations equal the
 local run's (order aside). Besides wall seconds, each run's CPU seconds (this process and every descendant:
 scheduler, nannies, workers, fork server and pool) are printed: steadier than wall time on a shared machine.
-``--rounds N`` repeats the three runs and prints medians.
+``--rounds N`` repeats the three runs and prints medians. First, the machine's own ceiling for 2 vs 1
+process on this work: the same photos decoded at full resolution alone on 1, then 2 processes.
 
     .venv/bin/python scripts/bench_cluster.py --orders 16
     .venv/bin/python scripts/bench_cluster.py --set fixtures/generated/night --orders 100
@@ -32,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import PeakRss  # noqa: E402  (CPU seconds of every descendant process)
+from bench import PeakRss, decode_all  # noqa: E402  (CPU seconds of every descendant process; decode floor)
 
 
 def _scan(orders: Path, photos: Path, work: Path, name: str, *, workers: int,
@@ -73,6 +74,10 @@ def main() -> int:
         lines = (args.set / "orders.jsonl").read_text(encoding="utf-8").splitlines()
         orders = work / "orders.jsonl"
         orders.write_text("\n".join(lines[:args.orders] if args.orders else lines) + "\n", encoding="utf-8")
+        # The machine's own ceiling for 2 vs 1 process on this work: the same photos' full decode alone.
+        files = [photos / ph["file"] for line in (lines[:args.orders] if args.orders else lines) if line.strip()
+                 for ph in json.loads(line).get("photos", []) if (photos / ph["file"]).is_file()]
+        decode1, decode2 = decode_all(files, 1)[0], decode_all(files, 2)[0]
 
         names = ["dask, 1 worker process", "dask, 2 worker processes", "local pool, 2 processes"]
         walls: dict[str, list[float]] = {n: [] for n in names}
@@ -109,12 +114,14 @@ def main() -> int:
     d1, d2, loc = (wall[n] for n in names)
     print(f"  dask 2 vs 1 worker: x{d1 / d2:.2f} faster; dask 2 vs local pool 2: x{loc / d2:.2f} faster "
           f"(CPU seconds dask 2 / local 2: {cpu[names[1]] / cpu[names[2]]:.2f})")
+    print(f"  the machine's ceiling: decoding the same photos alone, 2 vs 1 process x{decode1 / decode2:.2f} "
+          f"({decode1:.1f} / {decode2:.1f} s)")
     if args.json:
         args.json.write_text(json.dumps({
             "set": str(args.set), "orders": n_orders, "photos": n_photos, "rounds": max(1, args.rounds),
             "wall_s": wall, "cpu_s": cpu, "peak_process_mb": peak_mb, "walls_s": walls,
             "photos_per_s": {n: n_photos / wall[n] for n in names},
-            "dask2_over_dask1": d1 / d2, "dask2_over_local2": loc / d2,
+            "dask2_over_dask1": d1 / d2, "dask2_over_local2": loc / d2, "decode_2_over_1": decode1 / decode2,
             "same_violations": all(v == reference for v in viols.values())}, indent=1), encoding="utf-8")
     return 0 if all(v == reference for v in viols.values()) else 1
 
