@@ -60,8 +60,7 @@ from wocheck.pipeline.work import PhotoResult  # noqa: E402
 from wocheck.records import Order, Slot  # noqa: E402
 
 MILLION = 1_000_000
-# crop-probe windows a photo carries (`wocheck.metrics.hashing`: CROP_QUERY_STEPS ** 4; 16 before format 2)
-PROBES = getattr(hashing, "CROP_QUERY_STEPS", 2) ** 4
+PROBES = hashing.CROP_QUERY_STEPS ** 4  # crop-probe windows a photo carries
 LAST_SHARE = 0.1  # the insert rate "at full size" is over this last share of the fill
 # Settings of the throwaway server for a bulk load (reloadable without a restart); see docs/scaling.md.
 BULK_SETTINGS = ("max_wal_size=8GB", "checkpoint_timeout=30min")
@@ -173,7 +172,7 @@ def _query(h256: bytes, h64: bytes, quality: int, rng: np.random.Generator,
         wins = rng.integers(0, 256, (PROBES, 32), dtype=np.uint8)
     else:
         wins = windows[int(rng.integers(len(windows)))] ^ rng.integers(0, 256, 32, dtype=np.uint8)[None, :]
-    probes = [w.tobytes().hex() for w in wins]
+    probes = np.ascontiguousarray(wins).tobytes().hex()  # concatenated, as the inspector gives them
     return PhotoResult(slot=Slot.machine_running, file="query.jpg", usable=True,
                        sha256=rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex(),
                        data={"hash256": h256.hex(), "phash64": h64.hex(), "hash_quality": quality,
@@ -314,9 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             db_part.append(time.perf_counter() - t)
             t = time.perf_counter()
             checks.idx256.search(bytes.fromhex(p.data["hash256"]), th.hash_radius)
-            key = {"key_radius": th.crop_window_key_radius} if hasattr(th, "crop_window_key_radius") else {}
-            checks.idx_centre.search_many(b"".join(bytes.fromhex(h) for h in p.data["crop_probes"]),
-                                          th.crop_window_radius, **key)
+            checks.idx_centre.search_many(bytes.fromhex(p.data["crop_probes"]), th.crop_window_radius,
+                                          key_radius=th.crop_window_key_radius)
             index_part.append(time.perf_counter() - t)
         (dm, d95), (im, i95) = _ms(db_part), _ms(index_part)
         fig |= {"lookup_db_part_ms_median": round(dm, 2), "lookup_db_part_ms_p95": round(d95, 2),

@@ -187,7 +187,7 @@ class HistoryChecks:
             if not template and not self._fresh_from_camera(order, p) and self._centre_ok(p):
                 if self.th.crop_phash_tier:
                     cropped = {i for i, _ in self.idx64.search(q64, self.th.phash_radius)} - set(near)
-                probes = _probes(p.data.get("crop_probes"))
+                probes = bytes.fromhex(p.data.get("crop_probes") or "")  # the windows, concatenated
                 windowed = {i: d for i, d in self.idx_centre.search_many(
                     probes, self.th.crop_window_radius, key_radius=self.th.crop_window_key_radius)
                             if i not in near} if probes else {}
@@ -328,13 +328,6 @@ class HistoryChecks:
             return None
         self.store.add_findings(order_id, [(finding.check, finding.photo, finding.model_dump_json())], scan_id)
         return Order.model_validate_json(stored.order_json)
-
-
-def _probes(value: str | list[str] | None) -> bytes:
-    """The crop-probe window hashes of a photo's data: one hex string (concatenated) or a list of them."""
-    if not value:
-        return b""
-    return bytes.fromhex(value) if isinstance(value, str) else b"".join(bytes.fromhex(h) for h in value)
 
 
 def _iso(t: datetime | None) -> str | None:

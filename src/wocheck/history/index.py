@@ -50,10 +50,6 @@ def _flips(width: int, depth: int) -> NDArray[np.int64]:
     return np.array(masks, dtype=np.int64)
 
 
-def _probes_per_table(width: int, depth: int) -> int:
-    return len(_flips(width, depth))
-
-
 class _Layout:
     """``m`` substrings covering ``bits`` bits, as even as possible (the longer ones first)."""
 
@@ -78,7 +74,7 @@ class _Layout:
     def cost(self, n: int, radius: int) -> float:
         """Expected bucket probes plus candidates of one search within ``radius`` over ``n`` random hashes."""
         depth = radius // self.m
-        return sum(_probes_per_table(w, depth) * (1 + n / (1 << w)) for w in self.widths)
+        return sum(len(_flips(w, depth)) * (1 + n / (1 << w)) for w in self.widths)
 
     @property
     def offset_bytes(self) -> int:
@@ -341,19 +337,17 @@ class MultiIndexHash:
         if not total:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         table = np.searchsorted(lay.base, probes, side="right") - 1
-        cum = np.cumsum(lengths)
         probe_of = np.repeat(np.arange(len(probes)), lengths)
-        cols = np.arange(total) - np.repeat(cum - lengths, lengths) + starts[probe_of]
+        cols = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths) + starts[probe_of]
         cand = self._rows.ravel()[table[probe_of] * len(self._ids) + cols]  # row number of each candidate
-        # … and compared with the queries that probed it
         words = self._words[cand]  # one (random) read per candidate row …
-        n_q = np.bincount(inv, minlength=len(probes))
         if len(qidx) == len(probes):  # one query per bucket (a single query's search)
             q_of_probe = np.empty(len(probes), np.int64)
             q_of_probe[inv] = qidx
             pair_c, pair_q = np.arange(total), q_of_probe[probe_of]
         else:  # … then compared with every query that probed its bucket
             q_sorted = qidx[np.argsort(inv, kind="stable")]
+            n_q = np.bincount(inv, minlength=len(probes))
             reps = n_q[probe_of]
             pair_c = np.repeat(np.arange(total), reps)
             first = np.repeat((np.cumsum(n_q) - n_q)[probe_of], reps)
