@@ -5,8 +5,9 @@ Prints photos per second of the same scan (same orders, fresh history each time,
 - through a Dask cluster of 1 worker process (1 thread), then of 2 worker processes;
 - on the local process pool (`wocheck scan --workers 2`, the default executor).
 
-The Dask clusters (a `LocalCluster` on this machine, standing in for `dask scheduler` + `dask worker`) are
-started before the clock starts, as a nightly cluster is already running; the local pool's start-up is
+The Dask clusters (a `LocalCluster` on this machine with wocheck's Dask settings, `pipeline/dask.yaml`,
+standing in for `dask scheduler` + `dask worker` started as docs/scaling.md says) are started before the
+clock starts, as a nightly cluster is already running; the local pool's start-up is
 part of its time, as it is part of every local scan. Each run also checks that its violations equal the
 local run's (order aside). Besides wall seconds, each run's CPU seconds (this process and every descendant:
 scheduler, nannies, workers, fork server and pool) are printed: steadier than wall time on a shared machine.
@@ -64,7 +65,9 @@ def main() -> int:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    from distributed import Client, LocalCluster
+    from distributed import Client
+
+    from wocheck.pipeline.cluster import start_local_cluster
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # after the import, which sets Dask's own levels
 
@@ -87,8 +90,7 @@ def main() -> int:
         n_photos = 0
         for r in range(max(1, args.rounds)):
             for n in (1, 2):
-                with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cl, Client(cl) as c:
+                with start_local_cluster(n) as cl, Client(cl) as c:
                     c.wait_for_workers(n)
                     s, cpu, n_photos, v, mb = _scan(orders, photos, work, f"dask{n}-{r}", workers=n,
                                                     cluster=cl.scheduler_address)

@@ -99,9 +99,12 @@ def _wait(what: str, cond: Any) -> None:
 def dask_processes(d: Path, *, nanny: bool, env: dict[str, str] | None = None
                    ) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
     """``dask scheduler`` and two ``dask worker`` processes (1 thread each) in ``d``: their address and the
-    worker processes (without nannies, killing one kills that worker; with them, the nanny restarts it)."""
+    worker processes (without nannies, killing one kills that worker; with them, the nanny restarts it).
+    They read wocheck's Dask settings as docs/scaling.md says: ``DASK_CONFIG`` names ``pipeline/dask.yaml``."""
+    from wocheck.pipeline.cluster import DASK_SETTINGS
+
     sched_file = d / "scheduler.json"
-    env = dict(os.environ) if env is None else env
+    env = {**(dict(os.environ) if env is None else env), "DASK_CONFIG": str(DASK_SETTINGS)}
     procs: list[subprocess.Popen[bytes]] = []
     log = (d / "dask.log").open("wb")
     try:
@@ -144,6 +147,61 @@ def test_cluster_scan_equals_local_scan(night: Path, tmp_path: Path, cfg_module:
     summary = _scan(night, tmp_path / "out", cfg_module, workers=2, cluster=cluster.address)
     assert _counts(summary) == _counts(local_run[0])
     assert _outputs(tmp_path / "out") == local_run[1]
+
+
+def _check_settings_in_force(client: Any) -> None:
+    """The scheduler and every worker run as wocheck's Dask settings say: their periodic callbacks' intervals
+    (what the settings change; a config value read after start-up would prove nothing)."""
+    from dask.utils import parse_timedelta
+
+    from wocheck.pipeline.cluster import dask_settings
+
+    want = dask_settings()
+
+    def ms(key: str) -> float:
+        return float(parse_timedelta(want[key]) * 1000)
+
+    def intervals(dask_scheduler: Any = None, dask_worker: Any = None) -> dict[str, float]:
+        server = dask_scheduler or dask_worker
+        return {name: float(pc.callback_time) for name, pc in server.periodic_callbacks.items()}
+
+    servers = {"scheduler": client.run_on_scheduler(intervals), **client.run(intervals)}
+    assert len(servers) >= 2, servers
+    for name, got in servers.items():
+        assert got["monitor"] == ms("distributed.admin.system-monitor.interval"), (name, got)
+        assert got["tick"] == ms("distributed.admin.tick.interval"), (name, got)
+        if name != "scheduler":
+            assert "profile" not in got and "profile-cycle" not in got, (name, got)  # the profiler is off
+
+
+def test_dask_settings_are_the_shipped_file() -> None:
+    import dask
+
+    from wocheck.pipeline.cluster import dask_settings
+
+    settings = dask_settings()
+    assert settings["distributed.worker.profile.enabled"] is False
+    assert settings["distributed.admin.system-monitor.interval"] == "2s"
+    # every key is one Dask knows (Dask would silently ignore a misspelt one)
+    assert all(dask.config.get(k, default=KeyError) is not KeyError for k in settings), settings
+
+
+def test_dask_processes_started_as_documented_run_with_the_settings(cluster: _Cluster) -> None:
+    with distributed.Client(cluster.address, timeout=START_TIMEOUT) as client:
+        _check_settings_in_force(client)
+
+
+def test_local_cluster_runs_with_the_settings() -> None:
+    import dask
+    from dask.utils import parse_timedelta
+
+    from wocheck.pipeline.cluster import dask_settings, start_local_cluster
+
+    with start_local_cluster(1) as local, distributed.Client(local) as client:
+        _check_settings_in_force(client)
+        nanny_ms = {n.periodic_callbacks["memory_monitor"].callback_time for n in local.workers.values()}
+    assert nanny_ms == {parse_timedelta(dask_settings()["distributed.worker.memory.monitor-interval"]) * 1000}
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # this process's own config untouched
 
 
 def test_a_worker_killed_mid_scan_costs_only_time(night: Path, tmp_path: Path, cfg_module: Config,

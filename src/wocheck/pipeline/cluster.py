@@ -19,6 +19,10 @@ that fails again is marked "not inspected", as the local executor does. A hung t
 inside a Dask worker, so the worker process running it is ended; its nanny (`dask worker` and
 LocalCluster have one by default) starts a new one, and the scheduler gives its other tasks to others.
 
+Dask's own settings for these processes ship in ``pipeline/dask.yaml`` (its profiler off, its monitors
+polling less often): `start_local_cluster` applies them to the LocalCluster it starts, and docs/scaling.md
+has ``dask scheduler`` and ``dask worker`` read the same file (``DASK_CONFIG``).
+
 `distributed` is an optional dependency (the ``cluster`` extra), imported only here and only when a
 cluster is asked for.
 """
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DASK_SETTINGS = Path(__file__).with_name("dask.yaml")  # Dask settings for the scan's scheduler and workers
 LOCAL = "local"  # the --cluster value that starts a LocalCluster on this machine
 TASK_RETRIES = 2  # a task that raises is run again this many times (a worker that dies is not counted)
 WINDOW_PER_THREAD = 4  # orders in flight per worker thread, as the local executor keeps per process
@@ -96,6 +101,39 @@ def _import_distributed() -> Any:
     return distributed
 
 
+def dask_settings() -> dict[str, Any]:
+    """``pipeline/dask.yaml`` as dotted Dask config keys (``{"distributed.worker.profile.enabled": False, …}``)."""
+    import yaml  # PyYAML: a dependency of dask
+
+    flat: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else str(key))
+        else:
+            flat[prefix] = node
+
+    walk(yaml.safe_load(DASK_SETTINGS.read_text(encoding="utf-8")), "")
+    return flat
+
+
+def start_local_cluster(workers: int) -> Any:
+    """A `distributed.LocalCluster` of ``workers`` processes of 1 thread each, with wocheck's Dask settings.
+
+    The scheduler runs in this process; no dashboard (its HTTP server on a free port, never a clash with
+    another cluster's 8787). The settings are read when the processes start (each nanny hands them to its
+    worker), so they hold for the cluster's life. Close it (a context manager) when done.
+    """
+    distributed = _import_distributed()
+    import dask
+
+    with dask.config.set(dask_settings()):
+        return distributed.LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                        dashboard_address=None,
+                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+
+
 def _connect(stack: ExitStack, cluster: str, workers: int, connect_timeout: float) -> Client:
     """A client of the scheduler at ``cluster``, or of a LocalCluster of ``workers`` processes it starts."""
     distributed = _import_distributed()
@@ -103,11 +141,7 @@ def _connect(stack: ExitStack, cluster: str, workers: int, connect_timeout: floa
         logging.getLogger("distributed").setLevel(logging.WARNING)
     try:
         if cluster == LOCAL:
-            local = stack.enter_context(distributed.LocalCluster(
-                n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None,
-                # no dashboard; its HTTP server on a free port, never a clash with another cluster's 8787
-                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}))
-            return stack.enter_context(distributed.Client(local))
+            return stack.enter_context(distributed.Client(stack.enter_context(start_local_cluster(workers))))
         return stack.enter_context(distributed.Client(cluster, timeout=connect_timeout))
     except (OSError, TimeoutError) as e:
         raise ClusterError(f"can't reach the Dask scheduler at {cluster}: {e}; start it with `dask scheduler` "
