@@ -8,6 +8,7 @@ worker is killed in the middle of the scan, with ``--cluster local``, and with t
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import signal
@@ -58,7 +59,10 @@ def _outputs(out: Path) -> dict[str, list[str]]:
 
     with (out / "summary.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = sorted(json.dumps(r, ensure_ascii=False) for r in csv.reader(f))
-    return {"violations": jsonl("violations.jsonl"), "input_errors": jsonl("input_errors.jsonl"), "summary": rows}
+    thumbs = sorted(f"{t.name} {hashlib.sha256(t.read_bytes()).hexdigest()}"
+                    for t in (out / "report" / "thumbs").glob("*"))
+    return {"violations": jsonl("violations.jsonl"), "input_errors": jsonl("input_errors.jsonl"), "summary": rows,
+            "thumbnails": thumbs}
 
 
 def _counts(s: ScanSummary) -> tuple[Any, ...]:
@@ -70,8 +74,20 @@ def local_run(night: Path, tmp_path_factory: pytest.TempPathFactory, cfg_module:
               ) -> tuple[ScanSummary, dict[str, list[str]]]:
     out = tmp_path_factory.mktemp("local") / "out"
     summary = _scan(night, out, cfg_module, workers=2)
-    assert summary.violations + summary.reviews > 0  # the comparison below compares something
-    return summary, _outputs(out)
+    outputs = _outputs(out)
+    assert summary.violations + summary.reviews > 0 and outputs["thumbnails"]  # the comparisons compare something
+    return summary, outputs
+
+
+@pytest.fixture
+def no_thumbnails_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thumbnail drawn in this process fails the test: on a cluster, its workers draw them."""
+    from wocheck.report import html
+
+    def here(task: Any) -> bytes | None:
+        raise AssertionError(f"thumbnail of {task.source} drawn on the scan host")
+
+    monkeypatch.setattr(html, "render_thumb", here)
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +159,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Cluster]:
 
 
 def test_cluster_scan_equals_local_scan(night: Path, tmp_path: Path, cfg_module: Config, cluster: _Cluster,
-                                        local_run: tuple[ScanSummary, dict[str, list[str]]]) -> None:
+                                        local_run: tuple[ScanSummary, dict[str, list[str]]],
+                                        no_thumbnails_here: None) -> None:
     summary = _scan(night, tmp_path / "out", cfg_module, workers=2, cluster=cluster.address)
     assert _counts(summary) == _counts(local_run[0])
     assert _outputs(tmp_path / "out") == local_run[1]
@@ -252,7 +269,7 @@ def test_cluster_scan_into_postgres_equals_local_sqlite_scan(
 
 
 def test_cluster_local(night: Path, tmp_path: Path, cfg_module: Config,
-                       local_run: tuple[ScanSummary, dict[str, list[str]]]) -> None:
+                       local_run: tuple[ScanSummary, dict[str, list[str]]], no_thumbnails_here: None) -> None:
     summary = _scan(night, tmp_path / "out", cfg_module, workers=2, cluster="local")
     assert _counts(summary) == _counts(local_run[0])
     assert _outputs(tmp_path / "out") == local_run[1]
@@ -260,10 +277,11 @@ def test_cluster_local(night: Path, tmp_path: Path, cfg_module: Config,
 
 def test_unreachable_scheduler_is_a_usage_error(tmp_path: Path, cfg_module: Config) -> None:
     from wocheck.errors import ExitCode
-    from wocheck.pipeline.cluster import ClusterError, run_orders_on_cluster
+    from wocheck.pipeline.cluster import ClusterError, DaskCluster
 
     with pytest.raises(ClusterError, match="can't reach the Dask scheduler") as e:
-        list(run_orders_on_cluster(iter([]), cfg_module, tmp_path, "tcp://127.0.0.1:9", connect_timeout=2.0))
+        with DaskCluster("tcp://127.0.0.1:9", connect_timeout=2.0):
+            pass
     assert e.value.exit_code == ExitCode.bad_input
 
 

@@ -13,6 +13,7 @@ import html as htmlmod
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -257,20 +258,56 @@ def test_rerun_reuses_thumbnails_and_vanished_photo_has_none(tmp_path: Path) -> 
     assert a["p"][0]["thumb"] and a["p"][1]["thumb"] is None
 
 
-def test_thumbnails_in_worker_processes_equal_serial(tmp_path: Path) -> None:
-    night = make_night(tmp_path / "a", fillers=0)
-    extra = []
-    for i in range(20):  # enough photos to go to the pool
+def _many_thumbs_night(tmp_path: Path) -> Night:
+    """A night whose report draws 23 thumbnails: WO_A's, EVIL's and one for each of 20 flagged orders."""
+    night = make_night(tmp_path, fillers=0)
+    for i in range(20):
         o = Order.model_validate(order_dict(order_id=f"WO_P{i}"))
         p = _photo(night.photo_root, f"WO_P{i}/f.jpg", (i * 10, 100, 200), size=(400, 300))
-        extra.append(_outcome(o, [p], [_v(o, 45, "form.blur", "violation", photo=p.file, box=[10, 10, 50, 50])]))
-    night.outcomes += extra
+        night.outcomes.append(_outcome(o, [p], [_v(o, 45, "form.blur", "violation", photo=p.file,
+                                                   box=[10, 10, 50, 50])]))
+    return night
+
+
+def test_thumbnails_in_worker_processes_equal_serial(tmp_path: Path) -> None:
+    night = _many_thumbs_night(tmp_path / "a")
     build(night, workers=2)
     serial = Night(night.outcomes, night.line_errors, night.summary, night.photo_root, tmp_path / "b" / "report")
     build(serial)
     par = {p.name: p.read_bytes() for p in (night.report_dir / "thumbs").iterdir()}
     ser = {p.name: p.read_bytes() for p in (serial.report_dir / "thumbs").iterdir()}
     assert len(par) == 23 and par == ser
+
+
+@pytest.mark.parametrize("fail_after", [None, 1])
+def test_thumbnails_drawn_elsewhere_are_written_here_and_the_rest_drawn_if_it_fails(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, fail_after: int | None) -> None:
+    """A renderer (a cluster's workers) draws chunks of thumbnails; the report writes them. If it fails
+    part-way, the thumbnails it did not give are drawn here: the same files either way."""
+    from wocheck.report.html import THUMB_CHUNK, ThumbTask, render_thumb
+
+    night = _many_thumbs_night(tmp_path / "serial")
+    build(night)
+    want = {p.name: p.read_bytes() for p in (night.report_dir / "thumbs").iterdir()}
+    assert len(want) == 23
+    given: list[int] = []
+
+    def render(chunks: list[list[ThumbTask]]) -> Iterator[list[bytes | None]]:
+        assert all(len(c) <= THUMB_CHUNK for c in chunks) and sum(map(len, chunks)) == 23
+        for i, chunk in enumerate(chunks):
+            if i == fail_after:
+                raise ConnectionError("lost the scheduler")
+            given.append(len(chunk))
+            yield [render_thumb(t) for t in chunk]
+
+    other = Night(night.outcomes, night.line_errors, night.summary, night.photo_root, tmp_path / "r" / "report")
+    with caplog.at_level("WARNING", logger="wocheck.report.html"):
+        build(other, render=render)
+    assert {p.name: p.read_bytes() for p in (other.report_dir / "thumbs").iterdir()} == want
+    if fail_after is None:
+        assert sum(given) == 23 and not caplog.text
+    else:
+        assert given == [THUMB_CHUNK] and "the cluster failed after 1 of 3 chunks" in caplog.text
 
 
 def test_empty_night_renders(tmp_path: Path) -> None:

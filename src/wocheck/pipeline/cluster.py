@@ -4,7 +4,9 @@ The parent sends each order to a running Dask scheduler (``--cluster tcp://HOST:
 `distributed.LocalCluster` of worker processes it starts on this machine (``--cluster local``). Workers
 read the photos from ``photo_root``, a path every worker sees (a shared filesystem); only the results
 travel back. As with the local executor, results come back in input order through a bounded window, and
-only the parent writes files and the history.
+only the parent writes files and the history. After the orders, the same workers draw the report's
+thumbnails of flagged orders (they see the photos; the JPEGs come back and the parent writes them), so
+the scan host needs no cores of its own for them.
 
 The config travels once: it is scattered to every worker (broadcast) and each task refers to it. Each
 worker process restores the parent's inspector registry and prepares itself (`procenv`: one thread per
@@ -32,8 +34,9 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +49,8 @@ from wocheck.records import Order
 
 if TYPE_CHECKING:
     from distributed import Client, Future
+
+    from wocheck.report.html import ThumbTask
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +88,14 @@ def _run_photo(index: int, order: Order, cfg: Config, photo_root: str,
     """The task for one photo of an order that failed as a whole, run on a worker."""
     _prepare(inspectors)
     return process_photo(order.photos[index], order, cfg, Path(photo_root))
+
+
+def _render_thumbs(tasks: tuple[ThumbTask, ...], inspectors: registry.Snapshot) -> list[bytes | None]:
+    """The task for a chunk of the report's thumbnails, run on a worker: their JPEGs."""
+    from wocheck.report.html import render_thumb
+
+    _prepare(inspectors)
+    return [render_thumb(t) for t in tasks]
 
 
 async def _exit_process() -> None:
@@ -152,23 +165,51 @@ def _threads(client: Client) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def run_orders_on_cluster(items: Iterable[tuple[Order, int]], cfg: Config, photo_root: Path, cluster: str,
-                          workers: int = 1, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS
-                          ) -> Iterator[OrderResult]:
-    """Yield each order's result in input order, computed on a Dask cluster.
+class DaskCluster:
+    """One scan's use of a Dask cluster: its orders (`run_orders`), then its report's thumbnails (`render_thumbs`).
 
     ``cluster``: a scheduler address (``tcp://host:8786``) or ``"local"`` for a LocalCluster of ``workers``
-    processes (``workers`` is ignored for a scheduler address: its workers are whatever joined it).
-    ``photo_root`` must be the same path on every worker. Raises `ClusterError` if the cluster can't be used.
+    processes (``workers`` is ignored for a scheduler address: its workers are whatever joined it). A
+    context manager: entering connects (raises `ClusterError` if the cluster can't be used), leaving
+    disconnects and stops a LocalCluster it started.
     """
-    timeout = cfg.limits.order_timeout_seconds
-    root = str(Path(photo_root).resolve())
-    inspectors = registry.snapshot()
-    with ExitStack() as stack:
-        client = _connect(stack, cluster, workers, connect_timeout)
+
+    def __init__(self, cluster: str, workers: int = 1, *,
+                 connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+        self.cluster, self.workers, self.connect_timeout = cluster, workers, connect_timeout
+        self.inspectors = registry.snapshot()
+        self._stack = ExitStack()
+        self._client: Client | None = None
+
+    def __enter__(self) -> DaskCluster:
+        with ExitStack() as stack:
+            self._client = _connect(stack, self.cluster, self.workers, self.connect_timeout)
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client = None
+        self._stack.close()
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("DaskCluster used outside its with-block")
+        return self._client
+
+    def run_orders(self, items: Iterable[tuple[Order, int]], cfg: Config, photo_root: Path
+                   ) -> Iterator[OrderResult]:
+        """Yield each order's result in input order, computed on the cluster.
+
+        ``photo_root`` must be the same path on every worker.
+        """
+        client, inspectors = self.client, self.inspectors
+        timeout = cfg.limits.order_timeout_seconds
+        root = str(Path(photo_root).resolve())
         cfg_ref = [client.scatter(cfg, broadcast=True)]
         window_size = _threads(client) * WINDOW_PER_THREAD
-        log.info("cluster %s: %d worker thread(s), %d orders in flight", cluster, _threads(client), window_size)
+        log.info("cluster %s: %d worker thread(s), %d orders in flight", self.cluster, _threads(client),
+                 window_size)
         window: deque[tuple[Order, int, Future]] = deque()
 
         def config() -> Future:
@@ -244,3 +285,20 @@ def run_orders_on_cluster(items: Iterable[tuple[Order, int]], cfg: Config, photo
         finally:
             for _, _, fut in window:
                 fut.cancel()
+
+    def render_thumbs(self, chunks: Sequence[Sequence[ThumbTask]]) -> Iterator[list[bytes | None]]:
+        """Draw the report's thumbnails on the workers, which see the photos; only the JPEGs come back.
+
+        Chunk by chunk in the order given (a `wocheck.report.html.ThumbRenderer`). A worker that dies costs
+        only time; if the cluster can't finish a chunk, the error is raised and the caller draws the rest.
+        """
+        client, inspectors = self.client, self.inspectors
+        futures = [client.submit(_render_thumbs, tuple(replace(t, source=t.source.resolve()) for t in chunk),
+                                 inspectors, pure=False, retries=TASK_RETRIES)
+                   for chunk in chunks]  # (absolute paths: a worker's working directory is its own)
+        try:
+            for fut in futures:
+                images: list[bytes | None] = fut.result()
+                yield images
+        finally:
+            client.cancel(futures)

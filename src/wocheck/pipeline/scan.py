@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from wocheck.records import Finding, InputErrorRecord, Order, Violation
 
 if TYPE_CHECKING:
     from wocheck.history.scanning import ScanHistory
+    from wocheck.report.html import ThumbRenderer
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +101,20 @@ def _open_history(settings: ScanSettings, cfg: Config) -> ScanHistory | None:
     return ScanHistory.open(settings.db_path or default_db_path(), cfg, settings.photo_root)
 
 
-def _executor(settings: ScanSettings) -> Callable[[Iterable[tuple[Order, int]], Config, Path, int],
-                                                  Iterator[OrderResult]]:
-    """The local process pool, or the Dask cluster that ``settings.cluster`` names."""
-    if settings.cluster is None:
-        return run_orders
-    from wocheck.pipeline.cluster import run_orders_on_cluster
+OrderRunner = Callable[[Iterable[tuple[Order, int]], Config, Path], Iterator[OrderResult]]
 
-    cluster = settings.cluster
-    return lambda items, cfg, root, workers: run_orders_on_cluster(items, cfg, root, cluster, workers)
+
+@contextmanager
+def _executor(settings: ScanSettings) -> Iterator[tuple[OrderRunner, ThumbRenderer | None]]:
+    """What computes the orders, and what draws the report's thumbnails (``None``: local processes): the local
+    process pool, or the Dask cluster that ``settings.cluster`` names, connected for the scan's length."""
+    if settings.cluster is None:
+        yield (lambda items, cfg, root: run_orders(items, cfg, root, settings.workers)), None
+        return
+    from wocheck.pipeline.cluster import DaskCluster
+
+    with DaskCluster(settings.cluster, settings.workers) as cluster:
+        yield cluster.run_orders, cluster.render_thumbs
 
 
 def run_scan(settings: ScanSettings, cfg: Config) -> ScanSummary:
@@ -199,27 +206,28 @@ def _run_scan(settings: ScanSettings, cfg: Config, event: ScanEvents) -> ScanSum
             else:
                 handle(done, replayed=True)
 
-    bar = _progress(settings.orders_path, settings.progress)
-    status = "failed"
-    try:
-        with JsonlWriter(out / "violations.jsonl") as viol_out, \
-                JsonlWriter(out / "input_errors.jsonl") as errors_out:
-            for result in _executor(settings)(pending(), cfg, settings.photo_root, settings.workers):
-                handle(result, replayed=False)
-        status = "completed"
-    finally:
-        if history is not None:
-            history.finish(scan_id, status)
-    bar.close()  # type: ignore[attr-defined]
-    summary.input_errors += len(line_errors)
-
     from wocheck.report.html import write_report
     from wocheck.report.summary import write_summary_csv
 
-    write_summary_csv(out / "summary.csv", outcomes, line_errors)
+    bar = _progress(settings.orders_path, settings.progress)
+    status = "failed"
+    with ExitStack() as executor:
+        try:
+            run, render = executor.enter_context(_executor(settings))
+            with JsonlWriter(out / "violations.jsonl") as viol_out, \
+                    JsonlWriter(out / "input_errors.jsonl") as errors_out:
+                for result in run(pending(), cfg, settings.photo_root):
+                    handle(result, replayed=False)
+            status = "completed"
+        finally:
+            if history is not None:
+                history.finish(scan_id, status)
+        bar.close()  # type: ignore[attr-defined]
+        summary.input_errors += len(line_errors)
+        write_summary_csv(out / "summary.csv", outcomes, line_errors)
 
-    summary.seconds = time.monotonic() - t0
-    page = write_report(out / "report", outcomes, line_errors, summary, photo_root=settings.photo_root,
-                        workers=settings.workers)
+        summary.seconds = time.monotonic() - t0
+        page = write_report(out / "report", outcomes, line_errors, summary, photo_root=settings.photo_root,
+                            workers=settings.workers, render=render)
     event("report_written", str(page), path=str(page), seconds=round(time.monotonic() - t0 - summary.seconds, 3))
     return summary

@@ -19,8 +19,9 @@ Safety
 
 Scale
     The list renders a page at a time from the JSON, thumbnails load lazily; thumbnails are drawn only for
-    flagged orders, in worker processes when ``workers > 1``, and named by the photo's content hash and what
-    is drawn on it, so a rerun over the same night reuses them.
+    flagged orders (on the scan's Dask cluster when it has one, else in worker processes when
+    ``workers > 1``), and named by the photo's content hash and what is drawn on it, so a rerun over the
+    same night reuses them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -117,10 +118,13 @@ def _thumb_name(sha256: str, annotations: Sequence[Annotation], findings: Sequen
     return f"{sha256[:16]}-{digest}.jpg"
 
 
-def draw_thumb(task: ThumbTask) -> bool:
-    """Decode the photo's preview, draw it and write the JPEG; ``False`` (logged) if the photo can't be used."""
+def render_thumb(task: ThumbTask) -> bytes | None:
+    """The thumbnail's JPEG: the photo's preview decoded and drawn on; ``None`` (logged) if it can't be drawn.
+
+    Pure (reads the photo, writes nothing): it runs wherever the photo is seen, on the scan host or on a
+    cluster's worker."""
     from wocheck.io.images import PhotoError, load_photo
-    from wocheck.report.annotate import encode_image, render_annotated, write_bytes_atomic
+    from wocheck.report.annotate import encode_image, render_annotated
 
     try:
         photo = load_photo(task.source, verify=False)
@@ -128,28 +132,62 @@ def draw_thumb(task: ThumbTask) -> bool:
                                legend=False, numbers=task.numbers, preview=photo.thumbnail_bgr(THUMB_SIDE))
     except PhotoError as e:
         log.warning("thumbnail of %s not drawn: %s", task.source, e.reason_en)
-        return False
+        return None
     except Exception:  # a drawing bug costs this thumbnail (the page links the photo), never the report
         log.exception("thumbnail of %s not drawn", task.source)
+        return None
+    return encode_image(img, "jpeg", jpeg_quality=THUMB_JPEG_QUALITY)
+
+
+def _write_thumb(task: ThumbTask, data: bytes | None) -> bool:
+    from wocheck.report.annotate import write_bytes_atomic
+
+    if data is None:
         return False
-    write_bytes_atomic(task.dest, encode_image(img, "jpeg", jpeg_quality=THUMB_JPEG_QUALITY))
+    write_bytes_atomic(task.dest, data)
     return True
+
+
+def draw_thumb(task: ThumbTask) -> bool:
+    """Draw one thumbnail and write it; ``False`` if the photo can't be used."""
+    return _write_thumb(task, render_thumb(task))
 
 
 def _draw_chunk(tasks: Sequence[ThumbTask]) -> list[bool]:
     return [draw_thumb(t) for t in tasks]
 
 
-def draw_thumbs(tasks: Sequence[ThumbTask], workers: int = 1) -> int:
-    """Draw every thumbnail not already on disk; returns how many were drawn."""
+# Draws chunks of thumbnails elsewhere (a Dask cluster's workers, `wocheck.pipeline.cluster`): each chunk's
+# JPEGs (``None`` where `render_thumb` gave none), chunk by chunk in the order given.
+ThumbRenderer = Callable[[Sequence[Sequence[ThumbTask]]], Iterator[list[bytes | None]]]
+
+
+def draw_thumbs(tasks: Sequence[ThumbTask], workers: int = 1, render: ThumbRenderer | None = None) -> int:
+    """Draw every thumbnail not already on disk; returns how many were drawn.
+
+    With ``render``, they are drawn there and written here; if it fails part-way (the cluster lost), the
+    rest are drawn here. Else in ``workers`` local processes (here, for a few)."""
     todo = list({t.dest: t for t in tasks if not t.dest.is_file()}.values())
     if not todo:
         return 0
+    drawn = 0
+    if render is not None:
+        chunks = [todo[i:i + THUMB_CHUNK] for i in range(0, len(todo), THUMB_CHUNK)]
+        done = 0
+        try:
+            for chunk, images in zip(chunks, render(chunks), strict=True):
+                drawn += sum(_write_thumb(t, data) for t, data in zip(chunk, images, strict=True))
+                done += 1
+            return drawn
+        except Exception as e:
+            log.warning("thumbnails: the cluster failed after %d of %d chunks (%s: %s); drawing the rest here",
+                        done, len(chunks), type(e).__name__, e)
+            todo = [t for chunk in chunks[done:] for t in chunk]
     if workers <= 1 or len(todo) < 2 * THUMB_CHUNK:
-        return sum(draw_thumb(t) for t in todo)
+        return drawn + sum(draw_thumb(t) for t in todo)
     chunks = [todo[i:i + THUMB_CHUNK] for i in range(0, len(todo), THUMB_CHUNK)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return sum(sum(done) for done in pool.map(_draw_chunk, chunks))
+        return drawn + sum(sum(done) for done in pool.map(_draw_chunk, chunks))
 
 
 # --- the data the page renders ----------------------------------------------------------------------
@@ -261,12 +299,14 @@ def render_page(doc: dict[str, Any]) -> str:
 
 def write_report(report_dir: Path, outcomes: Sequence[OrderOutcome], line_errors: Sequence[InputErrorRecord],
                  summary: ScanSummary, *, photo_root: Path, workers: int = 1,
-                 fines: FineTable | None = None) -> Path:
-    """Write ``report_dir/index.html`` and the flagged orders' thumbnails; returns the page's path."""
+                 render: ThumbRenderer | None = None, fines: FineTable | None = None) -> Path:
+    """Write ``report_dir/index.html`` and the flagged orders' thumbnails; returns the page's path.
+
+    Thumbnails are drawn by ``render`` (a cluster) if given, else in ``workers`` local processes."""
     report_dir.mkdir(parents=True, exist_ok=True)
     fines = clause_fines() if fines is None else fines
     data = build_report_data(report_dir, outcomes, line_errors, summary, photo_root=photo_root, fines=fines)
-    drawn = draw_thumbs(data.thumbs, workers)
+    drawn = draw_thumbs(data.thumbs, workers, render)
     for order in data.doc["orders"]:  # a photo that vanished since the scan: no thumbnail, still its link
         for ph in order["p"]:
             if ph["thumb"] and not (report_dir / ph["thumb"]).is_file():
