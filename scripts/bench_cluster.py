@@ -7,7 +7,8 @@ Prints photos per second of the same scan (same orders, fresh history each time,
 
 The Dask clusters (a `LocalCluster` on this machine with wocheck's Dask settings, `pipeline/dask.yaml`,
 standing in for `dask scheduler` + `dask worker` started as docs/scaling.md says) are started before the
-clock starts, as a nightly cluster is already running; the local pool's start-up is
+clock starts, as a nightly cluster is already running (its workers have preloaded wocheck's inspectors as
+they started, as the settings say); the local pool's start-up is
 part of its time, as it is part of every local scan. Each run also checks that its violations equal the
 local run's (order aside). Besides wall seconds, each run's CPU seconds (this process and every descendant:
 scheduler, nannies, workers, fork server and pool) are printed: steadier than wall time on a shared machine.

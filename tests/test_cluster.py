@@ -190,6 +190,11 @@ def _check_settings_in_force(client: Any) -> None:
         if name != "scheduler":
             assert "profile" not in got and "profile-cycle" not in got, (name, got)  # the profiler is off
 
+    def preloads(dask_worker: Any) -> list[str]:
+        return [p.name for p in dask_worker.preloads]
+
+    assert set(map(tuple, client.run(preloads).values())) == {tuple(want["distributed.worker.preload"])}
+
 
 def test_dask_settings_are_the_shipped_file() -> None:
     import dask
@@ -198,6 +203,7 @@ def test_dask_settings_are_the_shipped_file() -> None:
 
     settings = dask_settings()
     assert settings["distributed.worker.profile.enabled"] is False
+    assert settings["distributed.worker.preload"] == ["wocheck.pipeline.cluster"]
     assert settings["distributed.admin.system-monitor.interval"] == "2s"
     # every key is one Dask knows (Dask would silently ignore a misspelt one)
     assert all(dask.config.get(k, default=KeyError) is not KeyError for k in settings), settings
@@ -214,9 +220,22 @@ def test_local_cluster_runs_with_the_settings() -> None:
 
     from wocheck.pipeline.cluster import dask_settings, start_local_cluster
 
+    def ready() -> dict[str, Any]:
+        """What the preload did in a worker that has run no task."""
+        import cv2
+
+        from wocheck.pipeline import cluster
+
+        return {"inspectors": sorted(m for m in sys.modules if m.startswith("wocheck.inspectors.")),
+                "opencv_threads": cv2.getNumThreads(), "prepared": cluster._restored is not None}
+
     with start_local_cluster(1) as local, distributed.Client(local) as client:
+        (got,) = client.run(ready).values()
         _check_settings_in_force(client)
         nanny_ms = {n.periodic_callbacks["memory_monitor"].callback_time for n in local.workers.values()}
+    assert got["prepared"] and got["opencv_threads"] == 1, got
+    assert {"wocheck.inspectors.form", "wocheck.inspectors.codes", "wocheck.inspectors.scenes",
+            "wocheck.inspectors.pipes", "wocheck.inspectors.authenticity"} <= set(got["inspectors"]), got
     assert nanny_ms == {parse_timedelta(dask_settings()["distributed.worker.memory.monitor-interval"]) * 1000}
     assert dask.config.get("distributed.worker.profile.enabled") is True  # this process's own config untouched
 

@@ -22,8 +22,9 @@ inside a Dask worker, so the worker process running it is ended; its nanny (`das
 LocalCluster have one by default) starts a new one, and the scheduler gives its other tasks to others.
 
 Dask's own settings for these processes ship in ``pipeline/dask.yaml`` (its profiler off, its monitors
-polling less often): `start_local_cluster` applies them to the LocalCluster it starts, and docs/scaling.md
-has ``dask scheduler`` and ``dask worker`` read the same file (``DASK_CONFIG``).
+polling less often, this module preloaded by every worker: `dask_setup`): `start_local_cluster` applies
+them to the LocalCluster it starts, and docs/scaling.md has ``dask scheduler`` and ``dask worker`` read the
+same file (``DASK_CONFIG``).
 
 `distributed` is an optional dependency (the ``cluster`` extra), imported only here and only when a
 cluster is asked for.
@@ -75,6 +76,16 @@ def _prepare(inspectors: registry.Snapshot) -> None:
         prepare_worker()  # one thread per engine; malloc thresholds fixed (the nanny's MALLOC_* undone)
         registry.restore(inspectors)
         _restored = inspectors
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook, run as a worker starts (``distributed.worker.preload`` in ``pipeline/dask.yaml``
+    names this module): the worker prepared as `procenv` says and the inspectors imported before its first
+    task, so that neither a night's first orders nor a worker its nanny restarts pay for them. Only the
+    default registry: a scan with other inspectors restores its own on its first task."""
+    _prepare(registry.snapshot())
+    registry.load_all()
+    log.debug("worker %s: ready", getattr(worker, "address", worker))
 
 
 def _run_order(order: Order, line: int, cfg: Config, photo_root: str, inspectors: registry.Snapshot) -> OrderResult:

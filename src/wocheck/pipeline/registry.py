@@ -68,6 +68,13 @@ def warm_ups(slots: Iterable[Slot]) -> list[Callable[..., None]]:
     return [_resolve(ref) for ref in refs]
 
 
+def load_all() -> None:
+    """Import every registered inspector and combiner now (a long-lived worker, before its first task)."""
+    for slot in _PHOTO:
+        photo_inspectors(slot)
+    order_combiners()
+
+
 def has_inspector(slot: Slot) -> bool:
     return bool(_PHOTO[slot])
 
