@@ -157,6 +157,10 @@ def _draw_chunk(tasks: Sequence[ThumbTask]) -> list[bool]:
     return [draw_thumb(t) for t in tasks]
 
 
+def _chunks(tasks: list[ThumbTask]) -> list[list[ThumbTask]]:
+    return [tasks[i:i + THUMB_CHUNK] for i in range(0, len(tasks), THUMB_CHUNK)]
+
+
 # Draws chunks of thumbnails elsewhere (a Dask cluster's workers, `wocheck.pipeline.cluster`): each chunk's
 # JPEGs (``None`` where `render_thumb` gave none), chunk by chunk in the order given.
 ThumbRenderer = Callable[[Sequence[Sequence[ThumbTask]]], Iterator[list[bytes | None]]]
@@ -172,7 +176,7 @@ def draw_thumbs(tasks: Sequence[ThumbTask], workers: int = 1, render: ThumbRende
         return 0
     drawn = 0
     if render is not None:
-        chunks = [todo[i:i + THUMB_CHUNK] for i in range(0, len(todo), THUMB_CHUNK)]
+        chunks = _chunks(todo)
         done = 0
         try:
             for chunk, images in zip(chunks, render(chunks), strict=True):
@@ -185,9 +189,8 @@ def draw_thumbs(tasks: Sequence[ThumbTask], workers: int = 1, render: ThumbRende
             todo = [t for chunk in chunks[done:] for t in chunk]
     if workers <= 1 or len(todo) < 2 * THUMB_CHUNK:
         return drawn + sum(draw_thumb(t) for t in todo)
-    chunks = [todo[i:i + THUMB_CHUNK] for i in range(0, len(todo), THUMB_CHUNK)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return drawn + sum(sum(done) for done in pool.map(_draw_chunk, chunks))
+        return drawn + sum(sum(ok) for ok in pool.map(_draw_chunk, _chunks(todo)))
 
 
 # --- the data the page renders ----------------------------------------------------------------------
