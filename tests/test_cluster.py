@@ -294,6 +294,50 @@ def test_cluster_local(night: Path, tmp_path: Path, cfg_module: Config,
     assert _outputs(tmp_path / "out") == local_run[1]
 
 
+def test_a_scheduler_lost_mid_scan_stops_it_clearly_and_a_rerun_goes_on(
+        night: Path, tmp_path: Path, cfg_module: Config, monkeypatch: pytest.MonkeyPatch,
+        local_run: tuple[ScanSummary, dict[str, list[str]]]) -> None:
+    """The scheduler killed after the scan's first result: the scan stops with `ClusterError` once the client
+    gives up reconnecting (no photo is marked "not inspected" for it); the orders done are in the history,
+    and the same scan run again (here on the local pool) replays them and ends with the local run's outputs."""
+    import psutil
+
+    from wocheck.pipeline import cluster as cluster_mod
+    from wocheck.pipeline.cluster import ClusterError
+
+    monkeypatch.setattr(cluster_mod, "CONNECT_TIMEOUT_SECONDS", 3.0)
+    out = tmp_path / "out"
+    (tmp_path / "dask").mkdir()
+    with dask_processes(tmp_path / "dask", nanny=False) as (address, _):
+        (scheduler,) = [p for p in psutil.Process().children() if "distributed.cli.dask_scheduler" in p.cmdline()
+                        and str(tmp_path / "dask" / "scheduler.json") in p.cmdline()]  # this test's, not the module's
+        killed = threading.Event()
+
+        def kill_after_first_order() -> None:
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline:
+                log = out / "scan.log.jsonl"
+                if log.is_file() and '"event": "order_done"' in log.read_text(encoding="utf-8"):
+                    scheduler.kill()
+                    killed.set()
+                    return
+                time.sleep(0.02)
+
+        t = threading.Thread(target=kill_after_first_order, daemon=True)
+        t.start()
+        with pytest.raises(ClusterError, match=r"lost the Dask scheduler at .* after \d+ orders"):
+            _scan(night, out, cfg_module, workers=2, cluster=address)
+        t.join(timeout=START_TIMEOUT)
+    assert killed.is_set()
+    assert not (out / "violations.jsonl").exists() and (out / "violations.jsonl.partial").is_file()
+    assert "scan_failed" in (out / "scan.log.jsonl").read_text(encoding="utf-8")
+
+    summary = _scan(night, out, cfg_module, workers=2)
+    assert 1 <= summary.replayed < ORDERS
+    assert _counts(summary) == _counts(local_run[0])
+    assert _outputs(out) == local_run[1]
+
+
 def test_unreachable_scheduler_is_a_usage_error(tmp_path: Path, cfg_module: Config) -> None:
     from wocheck.errors import ExitCode
     from wocheck.pipeline.cluster import ClusterError, DaskCluster

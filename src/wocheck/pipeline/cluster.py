@@ -20,6 +20,9 @@ within ``limits.order_timeout_seconds`` is redone photo by photo, each photo a t
 that fails again is marked "not inspected", as the local executor does. A hung task can't be stopped
 inside a Dask worker, so the worker process running it is ended; its nanny (`dask worker` and
 LocalCluster have one by default) starts a new one, and the scheduler gives its other tasks to others.
+A scheduler that goes away is waited for (the client reconnects within ``CONNECT_TIMEOUT_SECONDS``); if it
+doesn't come back the scan stops with a `ClusterError`, never marking a photo "not inspected" for it: the
+orders done are in the history, and the same scan run again replays them and goes on.
 
 Dask's own settings for these processes ship in ``pipeline/dask.yaml`` (its profiler off, its monitors
 polling less often, this module preloaded by every worker: `dask_setup`): `start_local_cluster` applies
@@ -185,9 +188,9 @@ class DaskCluster:
     disconnects and stops a LocalCluster it started.
     """
 
-    def __init__(self, cluster: str, workers: int = 1, *,
-                 connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
-        self.cluster, self.workers, self.connect_timeout = cluster, workers, connect_timeout
+    def __init__(self, cluster: str, workers: int = 1, *, connect_timeout: float | None = None) -> None:
+        self.cluster, self.workers = cluster, workers
+        self.connect_timeout = CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout
         self.inspectors = registry.snapshot()
         self._stack = ExitStack()
         self._client: Client | None = None
@@ -222,6 +225,12 @@ class DaskCluster:
         log.info("cluster %s: %d worker thread(s), %d orders in flight", self.cluster, _threads(client),
                  window_size)
         window: deque[tuple[Order, int, Future]] = deque()
+        done = 0  # results yielded
+
+        def connected() -> None:
+            """Raise `ClusterError` if the scheduler is gone: a task lost with it says nothing of its order."""
+            if client.status != "running":
+                raise self._lost(done)
 
         def config() -> Future:
             """The scattered config; scattered again if every worker holding it died or was restarted."""
@@ -261,6 +270,7 @@ class DaskCluster:
                     free(fut)
                     return crashed_photo(ref, f"no result within {timeout:.0f} s")
                 except Exception as e:  # the worker running it died again, or the inspection raised
+                    connected()
                     if fut.cancelled() and attempt + 1 < ISOLATED_ATTEMPTS:
                         continue  # cancelled by the scheduler, not by the photo: its input (the config) was lost
                     log.error("order %s photo %s: %s; not inspected", order.order_id, ref.file, e)
@@ -283,6 +293,7 @@ class DaskCluster:
                     if not (fut.cancelled() and attempt + 1 < ISOLATED_ATTEMPTS):
                         break
                     fut = submit(order, line)  # cancelled by the scheduler (its config was lost): once more
+            connected()
             log.error("order %s: %s; redoing it photo by photo", order.order_id, why)
             return isolated(order, line)
 
@@ -291,11 +302,23 @@ class DaskCluster:
                 window.append((order, line, submit(order, line)))
                 if len(window) >= window_size:
                     yield take()
+                    done += 1
             while window:
                 yield take()
+                done += 1
+        except ClusterError:
+            raise
+        except Exception as e:  # the client gave up reconnecting (OSError), or an order's task was lost with it
+            if client.status != "running":
+                raise self._lost(done) from e
+            raise
         finally:
             for _, _, fut in window:
                 fut.cancel()
+
+    def _lost(self, done: int) -> ClusterError:
+        return ClusterError(f"lost the Dask scheduler at {self.cluster} after {done} orders; those are in the "
+                            f"history: run the same scan again to go on (they are replayed, not redone)")
 
     def render_thumbs(self, chunks: Sequence[Sequence[ThumbTask]]) -> Iterator[list[bytes | None]]:
         """Draw the report's thumbnails on the workers, which see the photos; only the JPEGs come back.
