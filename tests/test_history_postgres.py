@@ -261,6 +261,55 @@ def test_reuse_across_two_scans_and_replay(tmp_path: Path, cfg: Config, db: str)
         assert s.counts()["orders"] == 5 and s.counts()["scans"] == 3
 
 
+def test_a_connection_cut_mid_scan_stops_it_clearly_and_a_rerun_goes_on(tmp_path: Path, cfg: Config,
+                                                                        pg_url: str) -> None:  # noqa: F811
+    """The server ends the scan's connection (an administrator, a failover) once an order is recorded: the
+    scan stops with a `HistoryError` naming the database; the orders recorded stay, and the same scan run
+    again replays them and writes what a scan never cut off writes."""
+    from wocheck.history.store import HistoryError
+
+    orders = [order(f"C{i}", f"E{i % 3}", _shots(tmp_path, f"C{i}", [100 + i])) for i in range(30)]
+    path = write_orders(tmp_path / "night.jsonl", orders)
+
+    def scan(db: str, out: str) -> Any:
+        return run_scan(ScanSettings(orders_path=path, photo_root=tmp_path / "p", out_dir=tmp_path / out,
+                                     workers=1, db_path=Path(db)), cfg)
+
+    cut = threading.Event()
+
+    def cut_after_first_order() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as con:
+            for _ in range(60_000):
+                if (con.execute("SELECT to_regclass('orders') IS NOT NULL").fetchone() == (True,)
+                        and con.execute("SELECT EXISTS (SELECT 1 FROM orders)").fetchone() == (True,)):
+                    con.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                    cut.set()
+                    return
+                threading.Event().wait(0.005)
+
+    t = threading.Thread(target=cut_after_first_order, daemon=True)
+    t.start()
+    with pytest.raises(HistoryError, match=r"the history database postgresql://.* failed .*run the same scan again"):
+        scan(pg_url, "out")
+    t.join(timeout=60)
+    assert cut.is_set()
+    with open_store(pg_url) as s:
+        recorded = s.counts()["orders"]
+    assert 1 <= recorded < len(orders)
+
+    again = scan(pg_url, "out")
+    assert again.replayed == recorded and again.orders == len(orders)
+    clean = scan(str(tmp_path / "clean.sqlite"), "clean")
+
+    def records(out: str) -> list[str]:
+        return sorted((tmp_path / out / "violations.jsonl").read_text(encoding="utf-8").splitlines())
+
+    assert records("out") == records("clean") and records("clean")
+    assert (again.violations, again.reviews, again.input_errors) == (clean.violations, clean.reviews,
+                                                                     clean.input_errors)
+
+
 _CLI = [sys.executable, "-c", "import sys; from wocheck.cli import main; sys.exit(main())"]
 
 

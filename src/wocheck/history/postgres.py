@@ -74,6 +74,8 @@ class PostgresStore(SqlHistoryStore):
     """The history in a PostgreSQL database given by a ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DB`` URL
     (libpq's forms: ``?host=/socket/dir``, ``PGPASSWORD``, ``~/.pgpass`` work too)."""
 
+    errors = (psycopg.Error,)
+
     def __init__(self, url: str) -> None:
         self.location = redact(url)
         try:

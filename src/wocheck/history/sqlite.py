@@ -37,6 +37,8 @@ _INSERT_PHOTO = (f"INSERT INTO photos ({', '.join(INSERT_COLS)}) "
 
 
 class SqliteStore(SqlHistoryStore):
+    errors = (sqlite3.Error,)
+
     def __init__(self, path: Path) -> None:
         self.location = str(path)
         try:

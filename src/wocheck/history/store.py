@@ -115,6 +115,9 @@ class HistoryStore(ABC):
     """The history database. Use as a context manager; one instance per process (not shared)."""
 
     location: str
+    # The driver's errors: the database failing under a running scan (a connection lost, a disk full),
+    # which `wocheck.history.scanning` turns into a `HistoryError` naming the database.
+    errors: tuple[type[Exception], ...] = ()
 
     def __enter__(self) -> HistoryStore:
         return self
