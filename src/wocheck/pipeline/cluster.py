@@ -230,7 +230,8 @@ class DaskCluster:
         def connected() -> None:
             """Raise `ClusterError` if the scheduler is gone: a task lost with it says nothing of its order."""
             if client.status != "running":
-                raise self._lost(done)
+                raise ClusterError(f"lost the Dask scheduler at {self.cluster} after {done} orders; those are in "
+                                   "the history: run the same scan again to go on (they are replayed, not redone)")
 
         def config() -> Future:
             """The scattered config; scattered again if every worker holding it died or was restarted."""
@@ -308,17 +309,12 @@ class DaskCluster:
                 done += 1
         except ClusterError:
             raise
-        except Exception as e:  # the client gave up reconnecting (OSError), or an order's task was lost with it
-            if client.status != "running":
-                raise self._lost(done) from e
+        except Exception:  # the client gave up reconnecting (OSError), or an order's task was lost with it
+            connected()
             raise
         finally:
             for _, _, fut in window:
                 fut.cancel()
-
-    def _lost(self, done: int) -> ClusterError:
-        return ClusterError(f"lost the Dask scheduler at {self.cluster} after {done} orders; those are in the "
-                            f"history: run the same scan again to go on (they are replayed, not redone)")
 
     def render_thumbs(self, chunks: Sequence[Sequence[ThumbTask]]) -> Iterator[list[bytes | None]]:
         """Draw the report's thumbnails on the workers, which see the photos; only the JPEGs come back.
